@@ -1,0 +1,282 @@
+"Tests for `udalearn.data.datasets`: readers, layout errors and `prepare`, on tiny fake layouts written here (and on MiniCity once it exists)."
+import json, shutil
+from pathlib import Path
+import numpy as np, pytest, cv2
+from PIL import Image
+from udalearn.core import DataError
+from udalearn.data.datasets import *
+
+H, W = 24, 32
+# Raw ids used by the fake labels, with the trainIds they must map to, written out here independently of the library's LUTs.
+CS_MAP  = {7: 0, 8: 1, 11: 2, 21: 8, 23: 10, 24: 11, 26: 13, 33: 18, 0: 255, 4: 255, 200: 255}   # 0, 4 void; 200 unknown
+SYN_MAP = {3: 0, 4: 1, 2: 2, 6: 8, 1: 10, 10: 11, 8: 13, 11: 18, 0: 255, 22: 255, 13: 255, 1000: 255}
+STATS = ('sample_class_stats.json', 'sample_class_stats_dict.json', 'samples_with_class.json')
+
+def _map(raw, m): return np.vectorize(m.__getitem__, otypes=[np.uint8])(raw)
+
+def _png(path, arr):
+    path.parent.mkdir(parents=True, exist_ok=True); Image.fromarray(arr).save(path); return path
+
+def _rgb(rng, h=H, w=W): return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+def _raw(rng, ids, h=H, w=W):
+    "Random per-pixel ids that contain every id at least once."
+    a = rng.choice(np.array(list(ids)), (h, w)); a.flat[:len(ids)] = list(ids); return a
+
+def make_gta(root, n=3, seed=0, narrow=()):
+    "GTA5 layout; labels are palette PNGs of Cityscapes raw ids; frames in `narrow` get a label 3 px narrower than the image."
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        _png(root/f'images/{i:05d}.png', _rgb(rng))
+        w = W-3 if i in narrow else W
+        lbl = Image.frombytes('P', (w, H), _raw(rng, CS_MAP, w=w).astype(np.uint8).tobytes())
+        lbl.putpalette(np.random.default_rng(9).integers(0, 256, 768, dtype=np.uint8).tolist())
+        (root/'labels').mkdir(exist_ok=True); lbl.save(root/f'labels/{i:05d}.png')
+    return root
+
+def make_synthia(root, n=3, seed=1):
+    "SYNTHIA layout; labels are 16-bit BGR PNGs with the class id in the red (last) channel."
+    rng = np.random.default_rng(seed); (root/'GT/LABELS').mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        _png(root/f'RGB/{i:07d}.png', _rgb(rng))
+        bgr = np.stack([rng.integers(0, 9, (H, W)), rng.integers(0, 60000, (H, W)), _raw(rng, SYN_MAP)], -1).astype(np.uint16)
+        assert cv2.imwrite(str(root/f'GT/LABELS/{i:07d}.png'), bgr)
+    return root
+
+def make_cityscapes(root, n=2, seed=2, splits=('train', 'val'), gt=True):
+    "Cityscapes layout, two cities per split; labels are 8-bit raw ids."
+    rng = np.random.default_rng(seed)
+    for split in splits:
+        for city in ('aachen', 'bremen') if split == 'train' else ('frankfurt', 'lindau'):
+            for i in range(n):
+                stem = f'{city}_{i:06d}_000019'
+                _png(root/f'leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png', _rgb(rng))
+                if gt: _png(root/f'gtFine/{split}/{city}/{stem}_gtFine_labelIds.png', _raw(rng, CS_MAP).astype(np.uint8))
+    return root
+
+def raw_label(ds, lbl_path):
+    "The raw ids of a label file, read here without the library."
+    if isinstance(ds, Synthia): return cv2.imread(str(lbl_path), cv2.IMREAD_UNCHANGED)[..., -1]
+    return np.asarray(Image.open(lbl_path))
+
+def expected_stats(root, files):
+    "DAFormer's three statistics objects, recomputed from the trainId files on disk."
+    stats, by_file, with_class = [], {}, {}
+    for f in files:
+        y = np.asarray(Image.open(root/f)); assert Image.open(root/f).mode == 'L'
+        d = {str(c): int((y == c).sum()) for c in range(19) if (y == c).any()}
+        stats.append({**d, 'file': f}); by_file[f] = d
+        for c, k in d.items(): with_class.setdefault(c, []).append([f, k])
+    return stats, by_file, with_class
+
+def no_tmp(root): return [p for p in Path(root).rglob('.tmp-*')] == []
+
+@pytest.fixture
+def gta(tmp_path): return make_gta(tmp_path/'gta')
+@pytest.fixture
+def synthia(tmp_path): return make_synthia(tmp_path/'synthia')
+@pytest.fixture
+def cityscapes(tmp_path): return make_cityscapes(tmp_path/'cityscapes')
+
+# --- readers ------------------------------------------------------------------------------------------------------
+
+def check_reader(ds, mapping):
+    for i in range(len(ds)):
+        img, lbl = ds[i]
+        assert img.shape == (H, W, 3) and img.dtype == np.uint8
+        assert lbl.shape == (H, W) and lbl.dtype == np.uint8
+        assert set(np.unique(lbl)) <= set(range(19)) | {255}
+        np.testing.assert_array_equal(lbl, _map(raw_label(ds, ds.items[i][1]), mapping))
+        np.testing.assert_array_equal(ds.get_image(i), img)
+        np.testing.assert_array_equal(ds.get_label(i), lbl)
+    assert list(ds.items) == sorted(ds.items)
+
+def test_gta_reader(gta):
+    ds = GTA5(gta)
+    assert len(ds) == 3 and ds.name == 'gta' and ds.root == gta
+    assert [p.name for p, _ in ds.items] == ['00000.png', '00001.png', '00002.png']
+    check_reader(ds, CS_MAP)
+    assert '3 labelled images' in repr(ds) and 'GTA5' in repr(ds)
+
+def test_unknown_and_void_ids_are_ignored(gta):
+    ds = GTA5(gta); raw = raw_label(ds, ds.items[0][1]); lbl = ds.get_label(0)
+    assert (lbl[np.isin(raw, [0, 4, 200])] == 255).all() and (raw == 200).any()
+    assert (lbl[raw == 7] == 0).all() and (lbl[raw == 33] == 18).all()
+
+def test_synthia_reader_16bit(synthia):
+    ds = Synthia(synthia)
+    assert cv2.imread(str(ds.items[0][1]), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    check_reader(ds, SYN_MAP)
+    raw = raw_label(ds, ds.items[0][1])
+    assert (raw == 1000).any() and (ds.get_label(0)[raw == 1000] == 255).all()
+
+def test_cityscapes_reader(cityscapes):
+    tr, va = Cityscapes(cityscapes), Cityscapes(cityscapes, 'val')
+    assert (len(tr), len(va)) == (4, 4) and tr.split == 'train'
+    assert tr.items[0][0].name == 'aachen_000000_000019_leftImg8bit.png'
+    assert tr.items[0][1] == cityscapes/'gtFine/train/aachen/aachen_000000_000019_gtFine_labelIds.png'
+    check_reader(tr, CS_MAP); check_reader(va, CS_MAP)
+
+def test_cityscapes_unlabelled_without_gtfine(tmp_path):
+    root = make_cityscapes(tmp_path/'cs', splits=('train',), gt=False)
+    assert not (root/'gtFine').exists()
+    ds = Cityscapes(root, 'train', labels=False)
+    img, lbl = ds[3]
+    assert img.shape == (H, W, 3) and lbl is None and ds.get_label(0) is None
+    assert 'unlabelled' in repr(ds)
+    with pytest.raises(DataError, match='labels=False') as e: Cityscapes(root, 'train')
+    assert str(root/'gtFine'/'train') in str(e.value)
+
+def test_dataset_factory(gta, synthia, cityscapes):
+    assert type(dataset('gta', gta)) is GTA5 and type(dataset('synthia', synthia)) is Synthia
+    ds = dataset('cityscapes', cityscapes, split='val', labels=False)
+    assert type(ds) is Cityscapes and ds.split == 'val' and not ds.labelled
+    with pytest.raises(ValueError, match='gta, synthia, cityscapes'): dataset('acdc', gta)
+
+def test_prepared_file_is_used(gta):
+    ds = GTA5(gta); on_the_fly = [ds.get_label(i) for i in range(len(ds))]
+    prepare(gta, 'gta', n_workers=1, progress=False)
+    for i, y in enumerate(on_the_fly):
+        tp = gta/f'labels/{i:05d}_labelTrainIds.png'
+        np.testing.assert_array_equal(np.asarray(Image.open(tp)), y)
+        np.testing.assert_array_equal(GTA5(gta)[i][1], y)
+    Image.fromarray(np.full((H, W), 5, np.uint8)).save(gta/'labels/00001_labelTrainIds.png')   # a prepared file wins over the raw one
+    assert (GTA5(gta).get_label(1) == 5).all()
+
+def test_label_size_mismatch(tmp_path, capsys):
+    root = make_gta(tmp_path/'gta', narrow=(1,))
+    raw = np.asarray(Image.open(root/'labels/00001.png'))
+    assert raw.shape == (H, W-3)
+    ds = GTA5(root); lbl = ds[1][1]
+    assert lbl.shape == (H, W)
+    np.testing.assert_array_equal(lbl, np.asarray(Image.fromarray(_map(raw, CS_MAP)).resize((W, H), Image.NEAREST)))
+    s = prepare(root, 'gta', n_workers=1, progress=False)
+    assert s.n_resized == 1 and '1 mis-sized labels fitted' in capsys.readouterr().out
+    assert np.asarray(Image.open(root/'labels/00001_labelTrainIds.png')).shape == (H, W)
+    stats = json.loads((root/STATS[0]).read_text())
+    assert sum(v for k, v in stats[1].items() if k != 'file') == int((lbl != 255).sum())
+
+# --- prepare ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('name, make, mapping, n', [('gta', make_gta, CS_MAP, 3), ('synthia', make_synthia, SYN_MAP, 3),
+                                                    ('cityscapes', make_cityscapes, CS_MAP, 8)])
+def test_prepare(tmp_path, capsys, name, make, mapping, n):
+    root = make(tmp_path/name)
+    dss = [Cityscapes(root, 'train'), Cityscapes(root, 'val')] if name == 'cityscapes' else [dataset(name, root)]
+    s = prepare(root, name, n_workers=2, progress=False)
+    assert (s.n_images, s.n_converted, s.n_skipped, s.n_resized, s.n_stats) == (n, n, 0, 0, len(dss[0]))
+    assert s.stats_files == [root/f for f in STATS] and 'converted' in capsys.readouterr().out
+    for ds in dss:                                             # one trainId file per raw label, equal to the mapping written above
+        for _, lp in ds.items:
+            tp = lp.with_name(lp.name.replace('_labelIds.png', '.png').replace('.png', '_labelTrainIds.png'))
+            np.testing.assert_array_equal(np.asarray(Image.open(tp)), _map(raw_label(ds, lp), mapping))
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob('*_labelTrainIds.png')
+                   if name != 'cityscapes' or '/train/' in p.as_posix())    # Cityscapes: statistics for train only
+    assert len(files) == len(dss[0])
+    got = [json.loads((root/f).read_text()) for f in STATS]
+    assert got == list(expected_stats(root, files))
+    assert all(not Path(f).is_absolute() and '\\' not in f for f in got[1])
+    # a second run converts nothing, says so and writes the same statistics
+    before = {p: p.stat().st_mtime_ns for p in root.rglob('*_labelTrainIds.png')}
+    s2 = prepare(root, name, progress=False)
+    assert (s2.n_converted, s2.n_skipped) == (0, n) and 'nothing to convert' in capsys.readouterr().out
+    assert before == {p: p.stat().st_mtime_ns for p in root.rglob('*_labelTrainIds.png')}
+    assert [json.loads((root/f).read_text()) for f in STATS] == got
+    assert len(type(dss[0])(root)) == len(dss[0])              # converted files never become items
+    assert no_tmp(root)
+
+def test_prepare_force(gta):
+    prepare(gta, 'gta', n_workers=1, progress=False)
+    Image.fromarray(np.full((H, W), 5, np.uint8)).save(gta/'labels/00000_labelTrainIds.png')
+    s = prepare(gta, 'gta', n_workers=1, progress=False, force=True)
+    assert s.n_converted == 3
+    np.testing.assert_array_equal(np.asarray(Image.open(gta/'labels/00000_labelTrainIds.png')),
+                                  _map(np.asarray(Image.open(gta/'labels/00000.png')), CS_MAP))
+
+# --- bad inputs ---------------------------------------------------------------------------------------------------
+
+def raises(f, *parts):
+    with pytest.raises(DataError) as e: f()
+    for p in parts: assert str(p) in str(e.value), (p, str(e.value))
+    return str(e.value)
+
+def test_missing_root(tmp_path):
+    for cls in (GTA5, Synthia, Cityscapes):
+        raises(lambda: cls(tmp_path/'nowhere'), tmp_path/'nowhere', 'does not exist', f'expected the {cls.title} layout')
+    raises(lambda: prepare(tmp_path/'nowhere', 'gta', progress=False), tmp_path/'nowhere', 'does not exist')
+
+def test_wrong_layout(tmp_path, gta):
+    m = raises(lambda: GTA5(tmp_path), tmp_path, 'expected the GTA5 layout images/NNNNN.png + labels/NNNNN.png',
+               'udalearn minicity ROOT', 'its GTA5 copy is ROOT/gta', f'{gta} exists')
+    raises(lambda: Synthia(gta), gta/'RGB', 'expected the SYNTHIA layout RGB/NNNNNNN.png + GT/LABELS/NNNNNNN.png', 'ROOT/synthia')
+    raises(lambda: Cityscapes(gta), gta/'leftImg8bit'/'train', 'expected the Cityscapes layout', 'ROOT/cityscapes')
+    shutil.rmtree(gta/'labels')
+    raises(lambda: GTA5(gta), gta/'labels', 'does not exist')
+
+def test_missing_label(gta):
+    (gta/'labels/00001.png').unlink(); (gta/'labels/00002.png').unlink()
+    m = raises(lambda: GTA5(gta), gta/'labels/00001.png', 'label not found', gta/'images/00001.png', '2 of 3 images have no label')
+    assert len(GTA5(gta, labels=False)) == 3
+
+def test_truncated_and_grayscale_images(gta, synthia):
+    p = gta/'images/00001.png'; p.write_bytes(p.read_bytes()[:150])
+    _png(gta/'images/00002.png', np.zeros((H, W), np.uint8))
+    ds = GTA5(gta)
+    raises(lambda: ds[1], p, 'cannot read image')
+    raises(lambda: ds[2], gta/'images/00002.png', 'expected an RGB image')
+    q = synthia/'GT/LABELS/0000001.png'; q.write_bytes(q.read_bytes()[:100])
+    raises(lambda: Synthia(synthia)[1], q, 'truncated')
+
+def test_bad_synthia_label(synthia):
+    _png(synthia/'GT/LABELS/0000000.png', np.zeros((H, W), np.uint8))   # 8-bit single channel instead of 16-bit BGR
+    raises(lambda: Synthia(synthia)[0], synthia/'GT/LABELS/0000000.png', '3-channel 16-bit')
+
+def test_empty_split(cityscapes):
+    shutil.rmtree(cityscapes/'leftImg8bit/val'); (cityscapes/'leftImg8bit/val').mkdir()
+    raises(lambda: Cityscapes(cityscapes, 'val', labels=False), cityscapes/'leftImg8bit/val', 'no images')
+    raises(lambda: Cityscapes(cityscapes, 'test'), cityscapes/'leftImg8bit/test', 'not a folder')
+
+def test_failed_prepare_writes_nothing(gta, cityscapes):
+    (gta/'labels/00002.png').unlink()
+    raises(lambda: prepare(gta, 'gta', n_workers=2, progress=False), gta/'labels/00002.png')
+    assert [p.name for p in gta.rglob('*') if p.suffix == '.json' or 'TrainIds' in p.name] == [] and no_tmp(gta)
+    # Cityscapes: a val split without labels is found before the train labels are converted
+    shutil.rmtree(cityscapes/'gtFine/val/lindau')
+    raises(lambda: prepare(cityscapes, 'cityscapes', progress=False), cityscapes/'gtFine/val/lindau')
+    assert list(cityscapes.rglob('*TrainIds*')) == [] and list(cityscapes.glob('*.json')) == []
+
+def test_failed_prepare_on_truncated_image(gta):
+    p = gta/'images/00001.png'; p.write_bytes(p.read_bytes()[:-40])
+    raises(lambda: prepare(gta, 'gta', n_workers=2, progress=False), p)
+    assert list(gta.glob('*.json')) == [] and no_tmp(gta)
+
+# --- MiniCity (skipped until `udalearn.data.minicity` exists) -----------------------------------------------------
+
+@pytest.fixture
+def minicity(request):
+    pytest.importorskip('udalearn.data.minicity')
+    return Path(request.getfixturevalue('minicity_root'))
+
+def test_minicity_readers(minicity):
+    for ds, n in [(GTA5(minicity/'gta'), 6), (Synthia(minicity/'synthia'), 4),
+                  (Cityscapes(minicity/'cityscapes', 'train'), 4), (Cityscapes(minicity/'cityscapes', 'val'), 4)]:
+        assert len(ds) == n
+        for i in range(len(ds)):
+            img, lbl = ds[i]
+            assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8
+            assert lbl.shape == img.shape[:2] and lbl.dtype == np.uint8
+            assert set(np.unique(lbl)) <= set(range(19)) | {255}
+        assert (ds[0][1] != 255).any()
+    assert len(Cityscapes(minicity/'cityscapes', 'train', labels=False)) == 4
+
+@pytest.mark.parametrize('name', ['gta', 'synthia', 'cityscapes'])
+def test_minicity_prepare(minicity, tmp_path, name):
+    root = shutil.copytree(minicity/name, tmp_path/name)       # leave the shared session copy untouched
+    ds = Cityscapes(root) if name == 'cityscapes' else dataset(name, root)
+    on_the_fly = [ds.get_label(i) for i in range(len(ds))]
+    s = prepare(root, name, n_workers=2, progress=False)
+    assert s.n_stats == len(ds) and no_tmp(root)
+    files = [trainid_path(l).relative_to(root).as_posix() for _, l in ds.items]
+    for f, y in zip(files, on_the_fly): np.testing.assert_array_equal(np.asarray(Image.open(root/f)), y)
+    assert [json.loads((root/f).read_text()) for f in STATS[:2]] == list(expected_stats(root, files)[:2])
+    assert prepare(root, name, progress=False).n_converted == 0
