@@ -1,0 +1,53 @@
+"`udalearn train`, `eval` and `bench` end to end on a tiny MiniCity with a tiny model."
+import json, sys
+from pathlib import Path
+import numpy as np, pytest
+from PIL import Image
+from conftest import run_cli
+
+TINY = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '6', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
+        '--target-scale', '128', '64', '--eval-every', '3', '--ckpt-every', '3', '--workers', '0', '--threads', '1', '--quiet']
+
+@pytest.fixture(scope='module')
+def run(minicity_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp('run')/'src'
+    r = run_cli('train', '--root', minicity_root, '--out', out, *TINY)
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+def test_train_writes_results(run):
+    out, r = run
+    res = json.loads((out/'results.json').read_text())
+    assert res['iters'] == 6 and res['method'] == 'source_only'
+    assert 0 <= res['miou19'] <= 100 and set(res['iou']) >= {'road', 'bicycle'}
+    assert 'mIoU19' in r.stdout and 'road' in r.stdout
+    for f in ('model.pth', 'config.json', 'results.png', 'confusion.png', 'loss_terms.png'): assert (out/f).exists(), f
+    assert sorted(p.name for p in (out/'checkpoints').glob('*.pth')) == ['it_0000003.pth', 'it_0000006.pth']
+
+def test_eval_matches_training_and_writes_cityscapes_pngs(run, minicity_root, tmp_path):
+    out, _ = run
+    res = json.loads((out/'results.json').read_text())
+    r = run_cli('eval', out, '--pred-dir', tmp_path/'pred', '--workers', '0')
+    assert r.returncode == 0, r.stderr
+    assert f"mIoU19 {res['miou19']:.2f}" in r.stdout
+    preds = sorted((tmp_path/'pred').glob('*_leftImg8bit.png'))
+    assert len(preds) == 4
+    ids = np.asarray(Image.open(preds[0]))
+    assert ids.shape == (256, 512) and set(np.unique(ids)) <= {7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33}
+
+def test_eval_bad_run_folder(tmp_path):
+    r = run_cli('eval', tmp_path)
+    assert r.returncode == 2 and 'config.json' in r.stderr and 'Traceback' not in r.stderr
+
+def test_oracle_uses_target_labels(minicity_root, tmp_path):
+    r = run_cli('train', '--root', minicity_root, '--out', tmp_path/'o', '--method', 'oracle', *TINY)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path/'o'/'results.json').read_text())['method'] == 'oracle'
+
+def test_bench_report(minicity_root, tmp_path):
+    r = run_cli('bench', '--root', minicity_root, '--out', tmp_path/'b', '--methods', 'source_only', '--seeds', '0,1', *TINY)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path/'b'/'bench.json').read_text())
+    assert [x['seed'] for x in rep['runs']] == [0, 1] and rep['loader_images_per_s'] > 0
+    md = (tmp_path/'b'/'bench.md').read_text()
+    assert '| source_only | 2 |' in md and 'images/s' in md and 'Per-class IoU' in md
