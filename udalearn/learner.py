@@ -24,8 +24,8 @@ from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
 
 # %% auto #0
-__all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'default_param_groups',
-           'make_optimizer', 'UDALearner', 'UDATrainer', 'Checkpointer', 'last_checkpoint', 'predict', 'find_up']
+__all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
+           'UDALearner', 'UDATrainer', 'Checkpointer', 'last_checkpoint', 'predict', 'find_up']
 
 # %% ../nbs/07_learner.ipynb #b6cf1c64
 def upsample(logits: torch.Tensor, size) -> torch.Tensor:
@@ -85,24 +85,10 @@ def lr_factor(it: int, max_iters: int, r: Recipe) -> float:
     return f
 
 # %% ../nbs/07_learner.ipynb #ca5573a7
-def default_param_groups(model: nn.Module, r: Recipe) -> list:
-    "Backbone and head (names containing 'head' or 'classifier') groups, with `lr_mult` and no-decay splits."
-    groups = {}
-    for n, p in model.named_parameters():
-        if not p.requires_grad: continue
-        head = any(k in n for k in ('head', 'classifier', 'decoder'))
-        nd = r.no_decay_norm and (p.ndim == 1 or 'norm' in n or 'pos_block' in n)
-        groups.setdefault((head, nd), []).append(p)
-    return [dict(params=ps, lr_mult=r.head_mult if h else 1., weight_decay=0. if nd else r.weight_decay)
-            for (h, nd), ps in sorted(groups.items())]
-
 def make_optimizer(model: nn.Module, r: Recipe):
     "A torch optimizer (wrapped for fastai) over the model's parameter groups, following recipe `r`."
-    try:
-        from udalearn.models import param_groups
-        groups = param_groups(model, lr=r.lr, head_mult=r.head_mult, weight_decay=r.weight_decay, no_decay_norm=r.no_decay_norm)
-    except (ImportError, AttributeError, TypeError): groups = default_param_groups(model, r)
-    for g in groups: g.setdefault('lr_mult', 1.); g['lr'] = r.lr*g['lr_mult']; g.setdefault('weight_decay', r.weight_decay)
+    from udalearn.models import param_groups
+    groups = param_groups(model, lr=r.lr, head_mult=r.head_mult, weight_decay=r.weight_decay, no_decay_norm=r.no_decay_norm)
     opt = (torch.optim.AdamW(groups, lr=r.lr, betas=r.betas, weight_decay=r.weight_decay) if r.optimizer == 'adamw' else
            torch.optim.SGD(groups, lr=r.lr, momentum=r.momentum, weight_decay=r.weight_decay))
     return OptimWrapper(opt=opt)
@@ -130,12 +116,8 @@ class UDALearner(Learner):
             from fastai.callback.fp16 import MixedPrecision
             self.add_cb(MixedPrecision(amp_mode=amp))
         elif amp: print(f'amp={amp!r} ignored: mixed precision is for GPUs (this CPU runs fp32)')
-        self.register_buffer_stats()
-
-    def register_buffer_stats(self):
-        dev = next(self.model.parameters()).device
-        self.mean = torch.tensor(IMAGENET_MEAN, device=dev).view(1, 3, 1, 1)
-        self.std = torch.tensor(IMAGENET_STD, device=dev).view(1, 3, 1, 1)
+        dev = next(model.parameters()).device
+        self.mean, self.std = (torch.tensor(v, device=dev).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
     def create_opt(self): self.opt = make_optimizer(self.model, self.recipe)
 
