@@ -93,6 +93,8 @@ def _config(a):
     else:
         root = Path(a.root or minicity_root())
         if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)
+        for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
+            if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
         cfg = minicity_config(root, a.source)
     over = {k: getattr(a, k) for k in ('model', 'pretrained', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
@@ -100,7 +102,15 @@ def _config(a):
         if getattr(a, k, None): over[k] = tuple(getattr(a, k))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
-    return replace(cfg, **over)
+    cfg = replace(cfg, **over)
+    _check_methods([cfg.method] + (a.methods.split(',') if getattr(a, 'methods', None) else []))
+    return cfg
+
+def _check_methods(names):
+    from udalearn.experiment import load_methods
+    known = load_methods()
+    bad = [m for m in names if m not in known]
+    if bad: raise DataError(f"unknown method {', '.join(map(repr, bad))}; known: {', '.join(known)}")
 
 def _print_results(res):
     from udalearn.data.labels import CLASSES
@@ -153,7 +163,7 @@ DEMO_PREFERENCE = ('mic', 'hrda', 'daformer', 'dacs', 'advent', 'minent', 'oracl
 def cmd_demo(a):
     "Build MiniCity if needed, prepare it, show what it holds, train briefly and report."
     from dataclasses import replace
-    from udalearn.experiment import minicity_config, train_run, METHODS
+    from udalearn.experiment import minicity_config, train_run, load_methods
     from udalearn.metrics import plot_iou
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     root = Path(a.root or minicity_root()); out = Path(a.out)
@@ -161,7 +171,7 @@ def cmd_demo(a):
     for name in ('gta', 'synthia', 'cityscapes'): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
     cmd_info(argparse.Namespace(root=root))
     for p in demo_pictures(root, out): print(f'wrote {p}')
-    best = next(m for m in DEMO_PREFERENCE if m in METHODS)
+    best = next(m for m in DEMO_PREFERENCE if m in load_methods())
     cfg = minicity_config(root, iters=a.iters, eval_every=a.iters, ckpt_every=a.iters)
     runs = {m: train_run(replace(cfg, method=m), out/m, resume=True, progress=not a.quiet) for m in ('source_only', best)}
     print(f"\nMiniCity GTA → Cityscapes, {cfg.model}, {a.iters} iterations of {cfg.bs}+{cfg.bs} crops {cfg.crop[0]}×{cfg.crop[1]} (CPU preset):")
@@ -209,7 +219,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--channels-last', action='store_true', help='channels-last memory format (GPU only)')
         s.add_argument('--device')
     s = add('train', cmd_train, 'train one run (a method on a source → target pair) and evaluate it')
-    run_args(s); s.add_argument('--method', default=None); s.add_argument('--seed', type=int)
+    run_args(s); s.add_argument('--method', default=None, help='source_only (default), oracle, dacs, dacs_rcs, dacs_rcs_fd, daformer, ...')
+    s.add_argument('--seed', type=int)
     s.add_argument('--out', type=Path, required=True, help='run folder (checkpoints, results.json, pictures)')
     s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
     s = add('eval', cmd_eval, 'evaluate a trained run on the target validation split')

@@ -20,9 +20,9 @@ from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoin
 from .metrics import ConfusionMatrix
 
 # %% auto #0
-__all__ = ['SOURCE_SCALES', 'METHODS', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method',
-           'make_dls', 'StepTimer', 'make_learner', 'portable', 'train_run', 'measure_loader', 'bench', 'machine_info',
-           'summarise', 'bench_markdown']
+__all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
+           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'make_learner', 'portable',
+           'train_run', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info', 'summarise', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -51,7 +51,8 @@ class RunConfig:
     amp: str|None = None                  # 'bf16'/'fp16' on a GPU
     channels_last: bool = False
     device: str|None = None               # default: cuda if available
-    method_kwargs: dict = field(default_factory=dict)
+    ema_alpha: float|None = None          # EMA rate of a method's teacher; None: the method's own (DACS 0.99, DAFormer 0.999)
+    method_kwargs: dict = field(default_factory=dict)   # keyword arguments for the method's callbacks
 
 SOURCE_SCALES = dict(gta=(1280, 720), synthia=(1280, 760), cityscapes=(1024, 512))
 
@@ -68,7 +69,7 @@ def minicity_config(root=None, source='gta', **kw) -> RunConfig:
     return RunConfig(**{**dict(source=source, target='cityscapes', source_root=str(root/source), target_root=str(root/'cityscapes'),
                                model='daformer:mit_b0:segformer:128', pretrained=None, iters=3000, bs=4, crop=(128, 128),
                                source_scale=tuple(s//4 for s in SOURCE_SCALES[source]), target_scale=(256, 128),
-                               eval_every=1000, ckpt_every=1000, lr=6e-4, warmup=150), **kw})
+                               eval_every=1000, ckpt_every=1000, lr=6e-4, warmup=150, ema_alpha=0.99), **kw})
 
 # %% ../nbs/08_experiment.ipynb #e2179487
 def build_model(name: str, n_classes: int=19, pretrained=None, **kwargs):
@@ -93,6 +94,9 @@ class Method:
     uses_target: bool = True
     oracle: bool = False
     sampler: callable|None = None                        # cfg, source dataset → source sampler (rare-class sampling)
+    recipe: dict = field(default_factory=dict)           # schedule overrides of the method (e.g. no warm-up for plain DACS)
+    step_ratio: bool = False                             # `bench` measures its step time against a supervised step
+    report: callable|None = None                         # cfg → dict of extra figures `bench` stores (e.g. RCS statistics)
     description: str = ''
 
 METHODS = {}
@@ -100,6 +104,20 @@ def register_method(m: Method): METHODS[m.name] = m; return m
 
 register_method(Method('source_only', uses_target=False, description='supervised on the source only'))
 register_method(Method('oracle', uses_target=False, oracle=True, description='supervised on the target train labels'))
+
+METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer']   # modules that register methods when imported
+
+def load_methods() -> dict:
+    "Import the modules that register methods; returns `METHODS`."
+    import importlib
+    for m in METHOD_MODULES: importlib.import_module(m)
+    return METHODS
+
+def get_method(name: str) -> Method:
+    "The registered method `name`, with a clear error listing the known ones."
+    load_methods()
+    if name not in METHODS: raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}")
+    return METHODS[name]
 
 # %% ../nbs/08_experiment.ipynb #882ced73
 def make_dls(cfg: RunConfig, method: Method):
@@ -126,13 +144,14 @@ class StepTimer:
 def make_learner(cfg: RunConfig, out: Path|None=None):
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
     from fastai.callback.core import Callback
-    method = METHODS[cfg.method]
+    method = get_method(cfg.method)
     set_seed(cfg.seed)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
     model = build_model(cfg.model, pretrained=cfg.pretrained).to(dev)
-    recipe = (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None})
+    overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
+    recipe = (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**overrides)
     timer = StepTimer()
     class _Time(Callback):
         order, run_valid = -10, False
@@ -186,14 +205,29 @@ def _save_pictures(learn, cm, out):
         ax = plot_confusion(cm); ax.figure.savefig(out/'confusion.png', dpi=70); plt.close(ax.figure)
         if learn.loss_log:
             ax = learn.plot_loss_terms(); ax.figure.savefig(out/'loss_terms.png', dpi=70); plt.close(ax.figure)
+        for cb in learn.cbs:
+            if hasattr(cb, 'save_pictures'): cb.save_pictures(out)
     except Exception as e: print(f'pictures skipped: {e}')
 
 # %% ../nbs/08_experiment.ipynb #57582a95
 def measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
     "Images per second the training loader of `cfg` delivers with `workers` processes (source + target images)."
-    m = METHODS['dacs'] if 'dacs' in METHODS else Method('paired')
-    dls = make_dls(replace(cfg, workers=workers), m)
+    dls = make_dls(replace(cfg, workers=workers), Method('paired'))
     return loader_speed(dls.train, n_iter)
+
+def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, reps: int=2) -> float:
+    "Mean training-step time of `method` over that of `source_only` (same model and batch), timed alternately in this process."
+    from fastai.callback.core import Callback, CancelValidException
+    class _NoValid(Callback):
+        def before_validate(self): raise CancelValidException()
+    learners = {m: make_learner(replace(cfg, method=m, eval_every=n, ckpt_every=10**9)) for m in ('source_only', method)}
+    times = {m: [] for m in learners}
+    for r in range(reps + 1):
+        for m, learn in learners.items():
+            learn.timer.__init__()
+            with learn.no_bar(), learn.no_logging(): learn.fit_iters(learn.it + (warm if r == 0 else n), cbs=_NoValid())
+            if r: times[m].append(learn.timer.mean)
+    return float(np.mean(times[method])/np.mean(times['source_only']))
 
 def bench(cfg: RunConfig, methods=('source_only', 'oracle'), seeds=(0,), out='bench', extra_seeds: dict|None=None, progress=True) -> dict:
     "Run `methods` × `seeds` (plus `extra_seeds` per method) under `cfg`; write `out/bench.json` and `out/bench.md`."
@@ -208,6 +242,9 @@ def bench(cfg: RunConfig, methods=('source_only', 'oracle'), seeds=(0,), out='be
             runs.append(r)
     loader_ips = measure_loader(cfg)
     rep = dict(config=portable(cfg), runs=runs, loader_images_per_s=loader_ips, machine=machine_info())
+    for m in methods:
+        if get_method(m).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(cfg, m)
+    for f in dict.fromkeys(get_method(m).report for m in methods if get_method(m).report): rep.update(f(cfg))
     save_json(out/'bench.json', rep, indent=1)
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
     return rep
@@ -256,7 +293,9 @@ def bench_markdown(rep: dict) -> str:
                   f"takes {sup:.3f} s, so a paired step consumes at most {consume:.0f} images/s "
                   f"(loader/consumption = {rep['loader_images_per_s']/consume:.1f}×)."]
     for k, v in rep.items():
-        if k.endswith('_ratio') and v is not None: lines.append(f"{k.replace('_', ' ')}: {v:.2f}")
+        if k.endswith('_step_ratio') and v is not None:
+            lines.append(f"Cost: a `{k[:-11]}` training step takes {v:.2f}× a supervised step of the same model and batch "
+                         f"(timed alternately in one process; about 7 forward-equivalents against 3 would give {7/3:.2f}×).")
     lines += ['', '## Per-class IoU (mean over seeds)', '', '| class | ' + ' | '.join(s) + ' |', '|---|' + '---|'*len(s)]
     lines += [f"| {c} | " + ' | '.join(f"{v['iou'][c]:.1f}" for v in s.values()) + ' |' for c in CLASSES]
     return '\n'.join(lines) + '\n'
