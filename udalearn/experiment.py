@@ -97,6 +97,8 @@ class Method:
     recipe: dict = field(default_factory=dict)           # schedule overrides of the method (e.g. no warm-up for plain DACS)
     step_ratio: bool = False                             # `bench` measures its step time against a supervised step
     report: callable|None = None                         # cfg → dict of extra figures `bench` stores (e.g. RCS statistics)
+    model: callable|None = None                          # cfg, model → the model the method trains (e.g. CLAN's two classifiers)
+    loss_func: callable|None = None                      # cfg → the supervised loss (default `SegLoss()`)
     description: str = ''
 
 METHODS = {}
@@ -105,7 +107,7 @@ def register_method(m: Method): METHODS[m.name] = m; return m
 register_method(Method('source_only', uses_target=False, description='supervised on the source only'))
 register_method(Method('oracle', uses_target=False, oracle=True, description='supervised on the target train labels'))
 
-METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer']   # modules that register methods when imported
+METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer', 'udalearn.advent', 'udalearn.clan']   # modules that register methods when imported
 
 def load_methods() -> dict:
     "Import the modules that register methods; returns `METHODS`."
@@ -149,7 +151,9 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     if cfg.threads: torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
-    model = build_model(cfg.model, pretrained=cfg.pretrained).to(dev)
+    model = build_model(cfg.model, pretrained=cfg.pretrained)
+    if method.model: model = method.model(cfg, model)
+    model = model.to(dev)
     overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
     recipe = (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**overrides)
     timer = StepTimer()
@@ -157,7 +161,8 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
         order, run_valid = -10, False
         def before_batch(self): timer.start()
         def after_batch(self): timer.stop()
-    learn = UDALearner(dls, model, recipe=recipe, amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()])
+    learn = UDALearner(dls, model, recipe=recipe, loss_func=method.loss_func(cfg) if method.loss_func else None,
+                       amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()])
     for cb in method.callbacks(cfg, learn) or []: learn.add_cb(cb)
     learn.timer = timer
     return learn
