@@ -26,7 +26,7 @@ __all__ = ['class_pixel_counts', 'rcs_probs', 'rcs_min_pixels', 'ClassPixels', '
 # %% ../nbs/11_daformer.ipynb #ae8553db
 def class_pixel_counts(root: str|Path) -> dict:
     "Total pixels of each trainId class over a prepared dataset, from its `sample_class_stats.json`."
-    f = Path(root)/'sample_class_stats.json'
+    f = Path(root).expanduser()/'sample_class_stats.json'
     if not f.exists(): raise DataError(f"{f} not found: rare-class sampling needs the class statistics; run `udalearn prepare {root} --dataset ...`")
     counts = {}
     for s in json.loads(f.read_text()):

@@ -175,7 +175,7 @@ def portable(cfg: RunConfig) -> dict:
 def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    save_json(out/'config.json', asdict(cfg), indent=1)
+    save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     learn = make_learner(cfg, out)
     t0, c0 = time.perf_counter(), time.process_time()
     ctx = learn.no_bar() if not progress else _null()

@@ -181,7 +181,7 @@ def dataset(name: str, # `'gta'`, `'synthia'` or `'cityscapes'`
             **kwargs, # passed to the reader, e.g. `split` and `labels` for Cityscapes
            ) -> SegDataset:
     "The reader for dataset `name` at `root`."
-    return _reader(name)(root, **kwargs)
+    return _reader(name)(Path(root).expanduser(), **kwargs)   # configs written with `~` for the home folder
 
 # %% ../../nbs/02_data.datasets.ipynb #b88ab944
 def _prepare_one(item, ds, force):

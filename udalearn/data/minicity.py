@@ -288,7 +288,7 @@ def cityscapes_domain(**kw):
     d = dict(person=8, bicycle_parked=1.5, bicycle_ridden=0.8, car_parked=7, car=3, truck=0.4, tree=4)
     return Domain(**{**dict(name='cityscapes', size=(512, 256), focal=1.1, cam_height=(1.1, 1.35), pitch=(-1., 2.5), yaw=(-3., 3.),
                   terrain_p=0.25, bld_height=(9., 22.), gap_p=0.15, scale=1., density={**DENSITY, **d}, style='photo',
-                  palette_shift=0.4, texture_mix=0.85, ego=True, ignore_ids=('static', 'parking'), label_format='cityscapes'), **kw})
+                  palette_shift=0.45, texture_mix=0.85, ego=True, ignore_ids=('static', 'parking'), label_format='cityscapes'), **kw})
 
 def minicity_domains(gta: dict|None=None, synthia: dict|None=None, cityscapes: dict|None=None) -> dict:
     "The three MiniCity domains with optional per-domain overrides of `Domain` knobs, e.g. `cityscapes=dict(texture_mix=0.5)`."
