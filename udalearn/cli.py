@@ -107,10 +107,10 @@ def _config(a):
     return cfg
 
 def _check_methods(names):
-    from udalearn.experiment import load_methods
-    known = load_methods()
-    bad = [m for m in names if m not in known]
-    if bad: raise DataError(f"unknown method {', '.join(map(repr, bad))}; known: {', '.join(known)}")
+    from udalearn.experiment import get_method
+    for m in names:
+        try: get_method(m)
+        except ValueError as e: raise DataError(str(e)) from None
 
 def _print_results(res):
     from udalearn.data.labels import CLASSES

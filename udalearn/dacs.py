@@ -204,7 +204,7 @@ class DACS(Callback):
         self.log.append(dict(it=learn.it, q=float(q)))
         self.last = dict(xs=learn.denormalize(xs), ys=ys, xt=learn.denormalize(xt), pl=pl, mask=m, x_mix=learn.denormalize(x_aug),
                          y_mix=y_mix, w_mix=w_mix)
-        self.last = {k: v[:4].detach().cpu() for k, v in self.last.items()}
+        self.last = {k: v[:4].detach() for k, v in self.last.items()}   # moved to the CPU only when drawn
 
     def after_batch(self):
         if self.training and self.watch is not None and (self.learn.it % self.watch_every == 0 or self.learn.it == self.learn.max_iters):
@@ -239,7 +239,7 @@ def _img(x): return x.permute(1, 2, 0).clamp(0, 255).numpy().astype(np.uint8)
 def show_mix(dacs: DACS, n: int=2, figsize=None):
     "The last mixed batch of a `DACS` callback, one row per image."
     import matplotlib.pyplot as plt
-    d = dacs.last
+    d = {k: v.cpu() for k, v in dacs.last.items()}
     n = min(n, len(d['xs']))
     cols = [('source', lambda i: _img(d['xs'][i])), ('source label', lambda i: colorize(d['ys'][i].numpy())),
             ('target', lambda i: _img(d['xt'][i])), ('pseudo-label', lambda i: colorize(d['pl'][i].numpy())),
