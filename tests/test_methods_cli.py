@@ -19,3 +19,21 @@ def test_method_trains_and_evaluates(minicity_root, tmp_path, method):
     e = run_cli('eval', out, '--workers', '0')
     assert e.returncode == 0, e.stderr
     assert f"mIoU19 {res['miou19']:.2f}" in e.stdout          # the saved model (CLAN: both classifiers) is the evaluated one
+
+def test_load_run_restores_method_state_from_a_checkpoint(minicity_root, tmp_path):
+    "`load_run` on a checkpoint brings back the discriminators with the model; on the run folder, `model.pth`."
+    import torch
+    from udalearn.experiment import load_run
+    out = tmp_path/'advent'
+    assert run_cli('train', '--root', minicity_root, '--out', out, '--method', 'advent', *TINY).returncode == 0
+    ck = out/'checkpoints'/'it_0000003.pth'
+    learn = load_run(ck, device='cpu')
+    saved = torch.load(ck, weights_only=False)
+    assert learn.weights == ck and learn.it == 3
+    d = learn.adv_ent.disc.state()['nets']
+    assert all(torch.equal(v, saved['cbs']['adv_ent']['disc']['nets'][k]) for k, v in d.items())
+    final = load_run(out, device='cpu')
+    assert final.weights == out/'model.pth'
+    m = torch.load(out/'model.pth', weights_only=False)
+    assert all(torch.equal(v, m[k]) for k, v in final.model.state_dict().items())
+    assert not all(torch.equal(v, saved['model'][k]) for k, v in final.model.state_dict().items())

@@ -218,7 +218,7 @@ def _save_entropy_pictures(self, out):
     "Write the histogram of target entropies over training as `entropy_hist.png`."
     import matplotlib.pyplot as plt
     if not self.entropies: return
-    ax = plot_entropy_hist(self.entropies); ax.figure.savefig(Path(out)/'entropy_hist.png', dpi=80); plt.close(ax.figure)
+    ax = plot_entropy_hist(self.entropies); ax.figure.savefig(Path(out)/'entropy_hist.png', dpi=80, bbox_inches='tight'); plt.close(ax.figure)
 MinEnt.save_pictures = AdvEnt.save_pictures = _save_entropy_pictures
 
 register_method(Method('minent', callbacks=lambda cfg, learn=None: [MinEnt(**cfg.method_kwargs)],

@@ -129,19 +129,9 @@ def cmd_train(a):
 
 def cmd_eval(a):
     "Evaluate a trained run (its folder, or a checkpoint inside it) on the target validation split."
-    import torch
-    from udalearn.experiment import RunConfig, make_learner
-    from udalearn.learner import last_checkpoint
+    from udalearn.experiment import load_run
     from udalearn.data.labels import CLASSES
-    p = Path(a.run); run = p if p.is_dir() else p.parent.parent if p.parent.name == 'checkpoints' else p.parent
-    if not (run/'config.json').exists(): raise DataError(f"{run}: no config.json; expected the folder of a `udalearn train` run")
-    cfg = RunConfig(**json.loads((run/'config.json').read_text()))
-    if a.target_root: cfg.target_root = str(a.target_root)
-    learn = make_learner(cfg)
-    w = p if p.is_file() else (run/'model.pth' if (run/'model.pth').exists() else last_checkpoint(run/'checkpoints'))
-    if w is None: raise DataError(f"{run}: no model.pth and no checkpoint to evaluate")
-    s = torch.load(w, map_location='cpu', weights_only=False)
-    learn.model.load_state_dict(s['model'] if 'model' in s else s)
+    learn = load_run(a.run, target_root=a.target_root); w = learn.weights
     cm = learn.evaluate(pred_dir=a.pred_dir)
     res = dict(iou={c: (None if v != v else 100*float(v)) for c, v in zip(CLASSES, cm.iou)}, miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13))
     print(f'{w}:'); _print_results(res)
@@ -241,6 +231,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None):
     "Entry point of the `udalearn` console script."
     a = parser().parse_args(argv)
+    import warnings   # fastai's layers still call `torch.jit.script`, which torch ≥ 2.9 calls deprecated: noise in a CLI
+    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     try: a.fn(a)
     except DataError as e:
         print(f'udalearn {a.command}: error: {e}', file=sys.stderr); sys.exit(2)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import store_attr
-from .core import set_seed, save_json, atomic_write, n_cpus
+from .core import set_seed, save_json, atomic_write, n_cpus, DataError
 from .data.labels import CLASSES, CLASS_SETS
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed
@@ -22,7 +22,8 @@ from .metrics import ConfusionMatrix
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
            'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'make_learner', 'portable',
-           'train_run', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info', 'summarise', 'bench_markdown']
+           'train_run', 'load_run', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info', 'summarise',
+           'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -193,6 +194,25 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
     learn.results = res
     return res
 
+def load_run(run: str|Path,                 # a `udalearn train` run folder, or a weights/checkpoint file inside it
+             target_root: str|None=None,     # evaluate on another copy of the target dataset
+             device: str|None=None):         # e.g. 'cpu'; default: the run's device, else CUDA when available
+    "The learner of a finished or interrupted run with its trained weights: `model.pth`, else the last checkpoint (whose method states, such as discriminators, are restored as well)."
+    p = Path(run).expanduser()
+    run = p if p.is_dir() else p.parent.parent if p.parent.name == 'checkpoints' else p.parent
+    if not (run/'config.json').exists(): raise DataError(f"{run}: no config.json; expected the folder of a `udalearn train` run")
+    cfg = RunConfig(**json.loads((run/'config.json').read_text()))
+    if target_root: cfg.target_root = str(target_root)
+    if device: cfg.device = device
+    w = p if p.is_file() else (run/'model.pth' if (run/'model.pth').exists() else last_checkpoint(run/'checkpoints'))
+    if w is None: raise DataError(f"{run}: no model.pth and no checkpoint")
+    learn = make_learner(cfg)
+    s = torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False)
+    if 'cbs' in s: learn.load_checkpoint(w)     # a checkpoint: the methods' states too (teacher, discriminators, ...)
+    else: learn.model.load_state_dict(s)
+    learn.weights, learn.config = w, cfg
+    return learn
+
 class _null:
     def __enter__(self): return self
     def __exit__(self, *a): return False
@@ -272,6 +292,29 @@ def summarise(runs: list) -> dict:
                       iou={c: float(np.nanmean([np.nan if r['iou'][c] is None else r['iou'][c] for r in rs])) for c in CLASSES},
                       **{k: float(np.mean([r[k] for r in rs])) for k in ('iters', 'wall_min', 'cpu_min', 'peak_mem_mb', 'step_s')})
     return out
+
+def method_table(runs: list,                    # the `runs` of a `bench.json`
+                 methods=None,                  # rows in this order (default: every method, as run)
+                 published: dict|None=None,     # method → a published mIoU to show beside ours
+                 names: dict|None=None):        # method → a readable description
+    "A DataFrame of mIoU19 per method: seed spread, gain over source only in units of its seed std, share of the source-only → oracle gap closed."
+    import pandas as pd
+    s = summarise(runs)
+    lo, hi = s.get('source_only', {}).get('miou'), s.get('oracle', {}).get('miou')
+    noise = s.get('source_only', {}).get('std') or float('nan')
+    rows = []
+    for m in methods or s:
+        if m not in s: continue
+        v, base = s[m], m in ('source_only', 'oracle')
+        r = dict(method=m, pieces=(names or {}).get(m, ''), seeds=v['n'], mIoU19=round(v['miou'], 1), std=round(v['std'], 1),
+                 gain=None if base or lo is None else round(v['miou'] - lo, 1),
+                 gain_in_noise=None if base or lo is None else round((v['miou'] - lo)/noise, 1),
+                 gap_closed=None if base or lo is None or hi is None else f"{100*(v['miou'] - lo)/(hi - lo):.0f} %",
+                 wall_min=round(v['wall_min'], 1))
+        if published is not None: r['published'] = published.get(m)
+        rows.append(r)
+    df = pd.DataFrame(rows).set_index('method')
+    return df if names else df.drop(columns='pieces')
 
 def bench_markdown(rep: dict) -> str:
     "The Markdown report of a bench."
