@@ -22,8 +22,8 @@ from .metrics import ConfusionMatrix
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
            'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'make_learner', 'portable',
-           'train_run', 'load_run', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info', 'summarise',
-           'method_table', 'bench_markdown']
+           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info',
+           'summarise', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -212,6 +212,26 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     else: learn.model.load_state_dict(s)
     learn.weights, learn.config = w, cfg
     return learn
+
+@torch.no_grad()
+def adapt_bn(learn: UDALearner,          # a learner whose model has BatchNorm layers (e.g. from `load_run`)
+             n_batches: int=100):         # target training batches to average the statistics over
+    "AdaBN (Li et al., 2016): replace every BatchNorm's running statistics by their average over target training crops; returns the number of BN layers."
+    bns = [m for m in learn.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns: return 0
+    dl = make_dls(replace(learn.config, workers=0), Method('target_batches')).train   # a method that reads target images
+    was_training = learn.model.training
+    saved = [(m, m.momentum) for m in bns]
+    for m in bns: m.reset_running_stats(); m.momentum = None       # momentum None: a cumulative average
+    learn.model.eval()
+    for m in bns: m.train()                                           # only the BN layers in train mode: no dropout / drop path
+    dev = next(learn.model.parameters()).device
+    for i, b in enumerate(dl):
+        if i >= n_batches: break
+        learn.model(learn.normalize(b[2].to(dev)))
+    for m, mom in saved: m.momentum = mom
+    learn.model.train(was_training)
+    return len(bns)
 
 class _null:
     def __enter__(self): return self
