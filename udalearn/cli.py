@@ -181,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     def add(name, fn, help):
         s = sub.add_parser(name, help=help, description=help); s.set_defaults(fn=fn)
         s.add_argument('--workers', type=int, default=None, help='worker processes (default: all cores)')
-        s.add_argument('--quiet', action='store_true', help='no progress bars')
+        s.add_argument('--quiet', action='store_true', help='no progress bars (always so when the output is not a terminal)')
         return s
     s = add('minicity', cmd_minicity, 'build the MiniCity benchmark (MiniGTA, MiniSynthia, MiniCityscapes) under ROOT')
     s.add_argument('root', type=Path); s.add_argument('--seed', type=int, default=0)
@@ -231,6 +231,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None):
     "Entry point of the `udalearn` console script."
     a = parser().parse_args(argv)
+    if not sys.stdout.isatty(): a.quiet = True   # progress bars only on a terminal: in a log file they print every update
     import warnings   # fastai's layers still call `torch.jit.script`, which torch ≥ 2.9 calls deprecated: noise in a CLI
     warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     try: a.fn(a)
