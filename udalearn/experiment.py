@@ -165,7 +165,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     learn = UDALearner(dls, model, recipe=recipe, loss_func=method.loss_func(cfg) if method.loss_func else None,
                        amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()])
     for cb in method.callbacks(cfg, learn) or []: learn.add_cb(cb)
-    learn.timer = timer
+    learn.timer, learn.config = timer, cfg
     return learn
 
 def portable(cfg: RunConfig) -> dict:
@@ -210,11 +210,11 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     s = torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False)
     if 'cbs' in s: learn.load_checkpoint(w)     # a checkpoint: the methods' states too (teacher, discriminators, ...)
     else: learn.model.load_state_dict(s)
-    learn.weights, learn.config = w, cfg
+    learn.weights = w
     return learn
 
 @torch.no_grad()
-def adapt_bn(learn: UDALearner,          # a learner whose model has BatchNorm layers (e.g. from `load_run`)
+def adapt_bn(learn: UDALearner,          # a learner from `make_learner` or `load_run` (it reads the run's config)
              n_batches: int=100):         # target training batches to average the statistics over
     "AdaBN (Li et al., 2016): replace every BatchNorm's running statistics by their average over target training crops; returns the number of BN layers."
     bns = [m for m in learn.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
