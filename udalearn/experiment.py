@@ -207,9 +207,8 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     w = p if p.is_file() else (run/'model.pth' if (run/'model.pth').exists() else last_checkpoint(run/'checkpoints'))
     if w is None: raise DataError(f"{run}: no model.pth and no checkpoint")
     learn = make_learner(cfg)
-    s = torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False)
-    if 'cbs' in s: learn.load_checkpoint(w)     # a checkpoint: the methods' states too (teacher, discriminators, ...)
-    else: learn.model.load_state_dict(s)
+    if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
+    else: learn.model.load_state_dict(torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False))
     learn.weights = w
     return learn
 
@@ -326,15 +325,14 @@ def method_table(runs: list,                    # the `runs` of a `bench.json`
     for m in methods or s:
         if m not in s: continue
         v, base = s[m], m in ('source_only', 'oracle')
-        r = dict(method=m, pieces=(names or {}).get(m, ''), seeds=v['n'], mIoU19=round(v['miou'], 1), std=round(v['std'], 1),
+        r = dict(method=m, **({'pieces': names.get(m, '')} if names else {}), seeds=v['n'], mIoU19=round(v['miou'], 1), std=round(v['std'], 1),
                  gain=None if base or lo is None else round(v['miou'] - lo, 1),
                  gain_in_noise=None if base or lo is None else round((v['miou'] - lo)/noise, 1),
                  gap_closed=None if base or lo is None or hi is None else f"{100*(v['miou'] - lo)/(hi - lo):.0f} %",
                  wall_min=round(v['wall_min'], 1))
         if published is not None: r['published'] = published.get(m)
         rows.append(r)
-    df = pd.DataFrame(rows).set_index('method')
-    return df if names else df.drop(columns='pieces')
+    return pd.DataFrame(rows).set_index('method')
 
 def bench_markdown(rep: dict) -> str:
     "The Markdown report of a bench."
