@@ -183,10 +183,12 @@ def show_entropy(models: dict,            # name → model (same normalisation)
     return fig
 
 @torch.no_grad()
-def show_discriminator(cb: AdvEnt, level: str='out', figsize=(10, 4)):
-    "The entropy maps of the last source and target batch and the discriminator's P(target) on them."
+def show_discriminator(cb: AdvEnt, level: str='out',
+                       maps: tuple|None=None,     # (source, target) self-information maps `(B, C, H, W)`; default: the last training batch's
+                       figsize=(10, 4)):
+    "Source and target entropy maps and the discriminator's P(target) on them."
     import matplotlib.pyplot as plt
-    i_s, i_t = cb.last[level]
+    i_s, i_t = maps if maps is not None else cb.last[level]
     D = cb.disc[level]
     fig, axs = plt.subplots(2, 2, figsize=figsize)
     for row, (name, m) in enumerate([('source', i_s), ('target', i_t)]):

@@ -13,11 +13,12 @@ import pandas as pd
 from .core import DataError
 from .data.labels import CLASSES, N_CLASSES
 from .data.datasets import dataset, prepare, STATS_FILES
-from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS
+from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
-__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'cmd_prepare', 'cmd_info',
-           'demo_pictures', 'cmd_train', 'cmd_eval', 'cmd_bench', 'cmd_demo', 'parser', 'main']
+__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'domain_overrides',
+           'cmd_prepare', 'cmd_info', 'demo_pictures', 'cmd_train', 'cmd_eval', 'cmd_bench', 'cmd_demo', 'parser',
+           'main']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -52,7 +53,23 @@ def minicity_info(root: str|Path) -> pd.DataFrame:
 def cmd_minicity(a):
     "Build MiniCity under ROOT."
     build_minicity(a.root, seed=a.seed, n_gta=a.n_gta, n_synthia=a.n_synthia, n_cityscapes_train=a.n_cityscapes_train,
-                   n_cityscapes_val=a.n_cityscapes_val, n_workers=a.workers, progress=not a.quiet, force=a.force)
+                   n_cityscapes_val=a.n_cityscapes_val, n_workers=a.workers, progress=not a.quiet, force=a.force,
+                   **domain_overrides(a.set or []))
+
+def domain_overrides(items: list) -> dict:
+    "Parse `DOMAIN.KNOB=VALUE` strings (e.g. `gta.colour_var=0.6`) into `build_minicity`'s per-domain `Domain` overrides."
+    from dataclasses import fields
+    knobs, out = {f.name for f in fields(Domain)}, {}
+    for it in items:
+        key, eq, val = it.partition('=')
+        dom, dot, knob = key.partition('.')
+        if not (eq and dot) or dom not in ('gta', 'synthia', 'cityscapes') or knob not in knobs:
+            raise DataError(f"--set {it!r}: expected DOMAIN.KNOB=VALUE with DOMAIN one of gta, synthia, cityscapes and KNOB a "
+                            f"field of udalearn.data.minicity.Domain ({', '.join(sorted(knobs))})")
+        try: v = json.loads(val)
+        except json.JSONDecodeError: v = val
+        out.setdefault(dom, {})[knob] = tuple(v) if isinstance(v, list) else v
+    return out
 
 def cmd_prepare(a):
     "Write trainId labels and class statistics for the dataset at ROOT."
@@ -187,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('root', type=Path); s.add_argument('--seed', type=int, default=0)
     for k, v in DEFAULT_COUNTS.items(): s.add_argument('--' + k.replace('_', '-'), dest=k, type=int, default=v, help=f'default {v}')
     s.add_argument('--force', action='store_true', help='rebuild ROOT if it holds a MiniCity built with other settings')
+    s.add_argument('--set', action='append', metavar='DOMAIN.KNOB=VALUE', help='change a domain knob, e.g. gta.colour_var=0.6 (repeatable)')
     s = add('prepare', cmd_prepare, 'write trainId labels and class statistics for the dataset at ROOT')
     s.add_argument('root', type=Path); s.add_argument('--dataset', required=True, choices=['gta', 'synthia', 'cityscapes'])
     s.add_argument('--force', action='store_true', help='rewrite trainId files that exist')

@@ -17,12 +17,12 @@ from .labels import CITYSCAPES_LUT, SYNTHIA_ID2TRAIN
 
 # %% auto #0
 __all__ = ['ID', 'LANEMARK', 'CS2SYNTHIA', 'CS_PALETTE', 'NAT', 'GAME', 'BUILDING_COLS', 'CAR_COLS', 'HEAVY_COLS', 'CLOTH_COLS',
-           'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'DEFAULT_COUNTS', 'Camera',
-           'clip_near', 'Material', 'mat', 'Part', 'box', 'board', 'disc', 'quad', 'car', 'truck', 'bus', 'train',
-           'person', 'bike', 'ridden', 'tree', 'pole', 'wall', 'fence', 'hedge', 'static', 'Domain', 'gta_domain',
-           'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene', 'rasterise', 'surface',
-           'ground_zones', 'shadow_mask', 'object_shadows', 'texture_bank', 'render', 'encode', 'sample_paths',
-           'write_sample', 'sample', 'build_minicity', 'minicity_root', 'get_minicity']
+           'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS', 'DEFAULT_COUNTS',
+           'Camera', 'clip_near', 'Material', 'mat', 'Part', 'box', 'board', 'disc', 'quad', 'car', 'truck', 'bus',
+           'train', 'person', 'bike', 'ridden', 'tree', 'pole', 'wall', 'fence', 'hedge', 'static', 'Domain',
+           'gta_domain', 'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene', 'rasterise',
+           'surface', 'ground_zones', 'shadow_mask', 'object_shadows', 'texture_bank', 'render', 'encode',
+           'sample_paths', 'write_sample', 'sample', 'build_minicity', 'minicity_root', 'get_minicity']
 
 # %% ../../nbs/03_data.minicity.ipynb #fc238cd2
 ID = {l.name: l.id for l in cs_labels.labels if l.id >= 0}   # Cityscapes raw ids by name: ID['road'] == 7
@@ -254,6 +254,7 @@ class Domain:
     style: str = 'game'                   # 'game' (flat, saturated) or 'photo' (textures, light, noise)
     palette_shift: float = 1.             # photo style: canonical colour = game colour moved this far toward the natural colour
     texture_mix: float = 0.6              # photo style: weight of the class's canonical colour against the photo texture
+    colour_var: float = 0.                # game style: each material's colour moves a random fraction, up to this, toward a random colour
     noise: float = 4.                     # photo style: sensor noise std (0–255 scale)
     blur: float = 0.7                     # photo style: optical blur sigma in pixels
     temperature: tuple = (0.92, 1.0, 1.1) # photo style: colour temperature gains (R, G, B); >1 blue = cool daylight
@@ -564,15 +565,16 @@ def render(scene: Scene, dom: Domain, rng: np.random.Generator):
     mi[ground] = np.array([index(zone_mat[z]) if z in zone_mat else 0 for z in range(256)])[zl]
     if drawn: mi[has] = np.array([index(p.mat) for p, _, _ in drawn])[idx]
     el = -R[..., 1]/np.linalg.norm(R, axis=-1)                   # ray elevation: negative above the horizon
-    if dom.style == 'game': col = _game_look(dom, mats, mi, normal, has, sky, el, lab)
+    if dom.style == 'game': col = _game_look(dom, rng, mats, mi, normal, has, sky, el, lab)
     else: col = _photo_look(scene, dom, rng, mats, mi, world, depth, normal, ground, has, sky, el, X, Z, prim, drawn)
     if dom.ego: col = _ego(rng, col, lab, dom)
     if dom.style == 'photo': col = _sensor(rng, col, dom)
     return (np.clip(col, 0, 1)*255 + 0.5).astype(np.uint8), lab, inst
 
-def _game_look(dom, mats, mi, normal, has, sky, el, lab):
+def _game_look(dom, rng, mats, mi, normal, has, sky, el, lab):
     "Flat shading in saturated colours: each face one colour, darker the more it turns from a fixed light; hard edges."
     game = np.array([m.game for m in mats], np.float32)/255
+    if dom.colour_var: game += rng.uniform(0, dom.colour_var, (len(game), 1))*(rng.uniform(0, 1, game.shape) - game)
     L = np.array([0.35, 0.8, -0.48]); L /= np.linalg.norm(L)
     shade = np.where(has, 0.62 + 0.38*np.clip(normal @ L, 0, 1), 1.)
     col = game[mi]*shade[..., None]
@@ -677,6 +679,11 @@ def sample(dom: Domain, seed: int=0, index: int=0, split: str='train'):
 
 # %% ../../nbs/03_data.minicity.ipynb #d72f7898
 MINICITY_VERSION = 1
+ADDED_KNOBS = dict(colour_var=0.)   # `Domain` knobs added after version 1, with the value that renders as version 1 did
+
+def _manifest_domain(d: Domain) -> dict:
+    "A domain's knobs as the build manifest records them: added knobs at their version-1 value are left out, so earlier builds stay up to date."
+    return {k: v for k, v in asdict(d).items() if not (k in ADDED_KNOBS and v == ADDED_KNOBS[k])}
 DEFAULT_COUNTS = dict(n_gta=1200, n_synthia=600, n_cityscapes_train=800, n_cityscapes_val=200)
 
 def _make_one(job):
@@ -715,7 +722,7 @@ def build_minicity(root: str|Path,               # folder that will hold gta/, s
     doms = minicity_domains(gta, synthia, cityscapes)
     counts = dict(n_gta=n_gta, n_synthia=n_synthia, n_cityscapes_train=n_cityscapes_train, n_cityscapes_val=n_cityscapes_val)
     manifest = dict(version=MINICITY_VERSION, seed=seed, counts=counts, n_size_mismatch=n_size_mismatch,
-                    domains={k: asdict(d) for k, d in doms.items()})
+                    domains={k: _manifest_domain(d) for k, d in doms.items()})
     manifest = json.loads(json.dumps(manifest))                       # tuples → lists, as they come back from disk
     done, pending = root/'minicity.json', root/'.minicity-building.json'
     for f in (done, pending):
