@@ -37,3 +37,20 @@ def test_load_run_restores_method_state_from_a_checkpoint(minicity_root, tmp_pat
     m = torch.load(out/'model.pth', weights_only=False)
     assert all(torch.equal(v, m[k]) for k, v in final.model.state_dict().items())
     assert not all(torch.equal(v, saved['model'][k]) for k, v in final.model.state_dict().items())
+
+def test_init_starts_a_run_from_another_runs_weights(minicity_root, tmp_path):
+    "`--init RUN` (a warm start): the model starts from RUN's `model.pth`, the run's config records it; a folder without weights is a clear error."
+    import torch
+    from udalearn.experiment import RunConfig, make_learner
+    src = tmp_path/'source_only'
+    assert run_cli('train', '--root', minicity_root, '--out', src, *TINY).returncode == 0
+    out = tmp_path/'dacs_warm'
+    r = run_cli('train', '--root', minicity_root, '--out', out, '--method', 'dacs', '--init', src, *TINY)
+    assert r.returncode == 0, r.stderr
+    cfg = RunConfig(**json.loads((out/'config.json').read_text()))
+    assert cfg.init == str(src)
+    start = make_learner(cfg).model.state_dict()
+    w = torch.load(src/'model.pth', weights_only=True)
+    assert all(torch.equal(v, w[k]) for k, v in start.items())
+    e = run_cli('train', '--root', minicity_root, '--out', tmp_path/'bad', '--init', tmp_path/'nowhere', *TINY)
+    assert e.returncode == 2 and 'no trained weights' in e.stderr and 'Traceback' not in e.stderr

@@ -113,7 +113,7 @@ def _config(a):
         for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
             if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
         cfg = minicity_config(root, a.source)
-    over = {k: getattr(a, k) for k in ('model', 'pretrained', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
+    over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
     for k in ('crop', 'source_scale', 'target_scale'):
         if getattr(a, k, None): over[k] = tuple(getattr(a, k))
@@ -217,6 +217,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--target', default='cityscapes', choices=['cityscapes'])
         s.add_argument('--model', help="e.g. daformer:mit_b5, daformer:mit_b0:128, deeplabv2:resnet101:aux")
         s.add_argument('--pretrained', help="'imagenet', a hub name, a local path, or 'none'")
+        s.add_argument('--init', help='start from the weights of a finished run (its folder or a .pth file): a warm start')
         s.add_argument('--recipe', choices=['daformer', 'deeplab'])
         for k, t in [('iters', int), ('bs', int), ('lr', float), ('warmup', int), ('eval-every', int), ('ckpt-every', int), ('threads', int)]:
             s.add_argument('--' + k, type=t)

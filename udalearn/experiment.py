@@ -21,9 +21,9 @@ from .metrics import ConfusionMatrix
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
-           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'make_learner', 'portable',
-           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'machine_info',
-           'summarise', 'method_table', 'bench_markdown']
+           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'make_learner',
+           'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench',
+           'machine_info', 'summarise', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -35,6 +35,7 @@ class RunConfig:
     target_root: str = ''
     model: str = 'daformer:mit_b0'        # 'daformer:mit_bX[:segformer][:EMBED]' or 'deeplabv2:resnetXX'
     pretrained: str|None = None           # 'imagenet', a hub name, a local path, or None (random init)
+    init: str|None = None                 # start from a finished run's weights (its folder or a .pth file), e.g. a source-only run
     method: str = 'source_only'           # see `METHODS`
     recipe: str = 'daformer'              # 'daformer' (AdamW + warm-up + poly 1) or 'deeplab' (SGD + poly 0.9)
     lr: float|None = None                 # override the recipe's base lr
@@ -144,6 +145,13 @@ class StepTimer:
     def mean(self): return self.t/max(self.n, 1)
 
 # %% ../nbs/08_experiment.ipynb #cbc5fc05
+def run_weights(run: str|Path) -> Path:
+    "The trained weights of a run: `model.pth` in a run folder, or the file itself."
+    p = Path(run).expanduser()
+    w = p/'model.pth' if p.is_dir() else p
+    if not w.is_file(): raise DataError(f"{run}: no trained weights (expected a run folder with model.pth, or a .pth file)")
+    return w
+
 def make_learner(cfg: RunConfig, out: Path|None=None):
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
     from fastai.callback.core import Callback
@@ -153,6 +161,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
     model = build_model(cfg.model, pretrained=cfg.pretrained)
+    if cfg.init: model.load_state_dict(torch.load(run_weights(cfg.init), map_location='cpu', weights_only=True))
     if method.model: model = method.model(cfg, model)
     model = model.to(dev)
     overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
