@@ -21,6 +21,10 @@ def test_train_writes_results(run):
     assert res['iters'] == 6 and res['method'] == 'source_only'
     assert 0 <= res['miou19'] <= 100 and set(res['iou']) >= {'road', 'bicycle'}
     assert 'mIoU19' in r.stdout and 'road' in r.stdout
+    cm = np.array(res['confusion'])                              # rows: true class, columns: prediction
+    assert cm.shape == (19, 19)
+    road = cm[0, 0]/(cm[0].sum() + cm[:, 0].sum() - cm[0, 0])    # the IoU it implies is the reported one
+    assert abs(100*road - res['iou']['road']) < 1e-6             # argmax predictions: no missed pixels
     for f in ('model.pth', 'config.json', 'results.png', 'confusion.png', 'loss_terms.png'): assert (out/f).exists(), f
     assert sorted(p.name for p in (out/'checkpoints').glob('*.pth')) == ['it_0000003.pth', 'it_0000006.pth']
 

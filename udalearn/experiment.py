@@ -23,7 +23,7 @@ from .metrics import ConfusionMatrix
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
            'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'make_learner',
            'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench',
-           'machine_info', 'summarise', 'method_table', 'bench_markdown']
+           'minicity_changes', 'machine_info', 'summarise', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -196,7 +196,7 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
                wall_min=(time.perf_counter() - t0)/60, cpu_min=(time.process_time() - c0)/60, step_s=learn.timer.mean,
                peak_mem_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, threads=torch.get_num_threads(),
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
-               history_names=list(learn.recorder.metric_names))
+               history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
     save_json(out/'results.json', res, indent=1)
     torch.save(learn.model.state_dict(), out/'model.pth')
     _save_pictures(learn, cm, out)
@@ -292,15 +292,25 @@ def bench(cfg: RunConfig, methods=('source_only', 'oracle'), seeds=(0,), out='be
             if (d/'results.json').exists(): r = json.loads((d/'results.json').read_text())
             else:
                 print(f'== {m} seed {s}'); r = train_run(replace(cfg, method=m, seed=s), d, resume=True, progress=progress)
-            runs.append(r)
+            runs.append({**r, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
     loader_ips = measure_loader(cfg)
-    rep = dict(config=portable(cfg), runs=runs, loader_images_per_s=loader_ips, machine=machine_info())
+    rep = dict(config=portable(cfg), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
+               minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
     for m in methods:
         if get_method(m).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(cfg, m)
     for f in dict.fromkeys(get_method(m).report for m in methods if get_method(m).report): rep.update(f(cfg))
     save_json(out/'bench.json', rep, indent=1)
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
     return rep
+
+def minicity_changes(root: str|Path) -> dict:
+    "The `Domain` knobs in which the MiniCity built at `root` differs from the default build, as `'domain.knob': value` (empty for a default build or another dataset)."
+    from udalearn.data.minicity import minicity_domains, ADDED_KNOBS
+    f = Path(root)/'minicity.json'
+    if not f.exists(): return {}
+    default = json.loads(json.dumps({k: asdict(d) for k, d in minicity_domains().items()}))
+    built = {d: {**ADDED_KNOBS, **knobs} for d, knobs in json.loads(f.read_text())['domains'].items()}   # a manifest may leave added knobs out
+    return {f'{d}.{k}': v for d, knobs in built.items() for k, v in knobs.items() if default.get(d, {}).get(k) != v}
 
 def machine_info() -> dict:
     "What ran the bench: CPU/GPU, core count, torch version."
@@ -352,7 +362,11 @@ def bench_markdown(rep: dict) -> str:
              f"Hardware: {hw}, torch {mach['torch']}. Model `{cfg['model']}` (pretrained: {cfg['pretrained']}), "
              f"{cfg['iters']} iterations of {cfg['bs']} + {cfg['bs']} crops of {cfg['crop'][0]}×{cfg['crop'][1]}, "
              f"recipe {cfg['recipe']} (lr {cfg['lr']}), evaluated on the target val split "
-             f"(input {cfg['target_scale'][0]}×{cfg['target_scale'][1]}, labels at full resolution).", '',
+             f"(input {cfg['target_scale'][0]}×{cfg['target_scale'][1]}, labels at full resolution)."
+             + ''.join(f" {', '.join(dict.fromkeys(r['method'] for r in rep['runs'] if r.get('init') == w))} started from the weights of `{w}`."
+                       for w in dict.fromkeys(r.get('init') for r in rep['runs']) if w)
+             + (f" MiniCity built with {', '.join(f'{k}={v}' for k, v in rep['minicity_changes'].items())} (all else as by default)."
+                if rep.get('minicity_changes') else ''), '',
              '| method | seeds | mIoU19 | mIoU16 | mIoU13 | gap closed | iterations | wall min | CPU min | peak MB | s/step |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
     for m, v in s.items():
