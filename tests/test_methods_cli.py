@@ -52,5 +52,8 @@ def test_init_starts_a_run_from_another_runs_weights(minicity_root, tmp_path):
     start = make_learner(cfg).model.state_dict()
     w = torch.load(src/'model.pth', weights_only=True)
     assert all(torch.equal(v, w[k]) for k, v in start.items())
+    (src/'model.pth').unlink()                                   # a finished run no longer needs the weights it started from
+    from udalearn.experiment import load_run
+    assert all(torch.equal(v, torch.load(out/'model.pth', weights_only=True)[k]) for k, v in load_run(out, device='cpu').model.state_dict().items())
     e = run_cli('train', '--root', minicity_root, '--out', tmp_path/'bad', '--init', tmp_path/'nowhere', *TINY)
     assert e.returncode == 2 and 'no trained weights' in e.stderr and 'Traceback' not in e.stderr

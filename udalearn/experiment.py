@@ -186,6 +186,7 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
+    if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)
     t0, c0 = time.perf_counter(), time.process_time()
     ctx = learn.no_bar() if not progress else _null()
@@ -215,7 +216,8 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     if device: cfg.device = device
     w = p if p.is_file() else (run/'model.pth' if (run/'model.pth').exists() else last_checkpoint(run/'checkpoints'))
     if w is None: raise DataError(f"{run}: no model.pth and no checkpoint")
-    learn = make_learner(cfg)
+    learn = make_learner(replace(cfg, init=None))                      # the run's own weights replace its starting ones
+    learn.config = cfg
     if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
     else: learn.model.load_state_dict(torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False))
     learn.weights = w
