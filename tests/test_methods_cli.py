@@ -52,6 +52,10 @@ def test_init_starts_a_run_from_another_runs_weights(minicity_root, tmp_path):
     start = make_learner(cfg).model.state_dict()
     w = torch.load(src/'model.pth', weights_only=True)
     assert all(torch.equal(v, w[k]) for k, v in start.items())
+    ck = src/'checkpoints'/'it_0000003.pth'                      # a checkpoint is a starting point too
+    mid = make_learner(RunConfig(**{**json.loads((out/'config.json').read_text()), 'init': str(ck)})).model.state_dict()
+    saved = torch.load(ck, weights_only=False)['model']
+    assert all(torch.equal(v, saved[k]) for k, v in mid.items())
     (src/'model.pth').unlink()                                   # a finished run no longer needs the weights it started from
     from udalearn.experiment import load_run
     assert all(torch.equal(v, torch.load(out/'model.pth', weights_only=True)[k]) for k, v in load_run(out, device='cpu').model.state_dict().items())

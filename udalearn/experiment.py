@@ -21,9 +21,9 @@ from .metrics import ConfusionMatrix
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
-           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'make_learner',
-           'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench',
-           'minicity_changes', 'machine_info', 'summarise', 'method_table', 'bench_markdown']
+           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
+           'make_learner', 'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio',
+           'bench', 'minicity_changes', 'machine_info', 'summarise', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -146,11 +146,16 @@ class StepTimer:
 
 # %% ../nbs/08_experiment.ipynb #cbc5fc05
 def run_weights(run: str|Path) -> Path:
-    "The trained weights of a run: `model.pth` in a run folder, or the file itself."
+    "The trained weights of a run: its `model.pth`, else its newest checkpoint; a weights or checkpoint file is itself."
     p = Path(run).expanduser()
-    w = p/'model.pth' if p.is_dir() else p
-    if not w.is_file(): raise DataError(f"{run}: no trained weights (expected a run folder with model.pth, or a .pth file)")
+    w = p if p.is_file() else p/'model.pth' if (p/'model.pth').is_file() else last_checkpoint(p/'checkpoints')
+    if w is None: raise DataError(f"{run}: no trained weights (expected a run folder with model.pth or checkpoints, or a .pth file)")
     return w
+
+def model_state(w: Path) -> dict:
+    "The model's state dict from a `model.pth` or from a training checkpoint (which also holds optimiser and method states)."
+    s = torch.load(w, map_location='cpu', weights_only=False)
+    return s['model'] if isinstance(s.get('model'), dict) else s
 
 def make_learner(cfg: RunConfig, out: Path|None=None):
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
@@ -161,7 +166,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
     model = build_model(cfg.model, pretrained=cfg.pretrained)
-    if cfg.init: model.load_state_dict(torch.load(run_weights(cfg.init), map_location='cpu', weights_only=True))
+    if cfg.init: model.load_state_dict(model_state(run_weights(cfg.init)))
     if method.model: model = method.model(cfg, model)
     model = model.to(dev)
     overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
@@ -214,12 +219,11 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     cfg = RunConfig(**json.loads((run/'config.json').read_text()))
     if target_root: cfg.target_root = str(target_root)
     if device: cfg.device = device
-    w = p if p.is_file() else (run/'model.pth' if (run/'model.pth').exists() else last_checkpoint(run/'checkpoints'))
-    if w is None: raise DataError(f"{run}: no model.pth and no checkpoint")
+    w = run_weights(p)
     learn = make_learner(replace(cfg, init=None))                      # the run's own weights replace its starting ones
     learn.config = cfg
     if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
-    else: learn.model.load_state_dict(torch.load(w, map_location=next(learn.model.parameters()).device, weights_only=False))
+    else: learn.model.load_state_dict(model_state(w))
     learn.weights = w
     return learn
 
