@@ -220,7 +220,7 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     if target_root: cfg.target_root = str(target_root)
     if device: cfg.device = device
     w = run_weights(p)
-    learn = make_learner(replace(cfg, init=None))                      # the run's own weights replace its starting ones
+    learn = make_learner(replace(cfg, init=None, pretrained=None))     # the run's own weights replace its starting ones (no download, no file needed)
     learn.config = cfg
     if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
     else: learn.model.load_state_dict(model_state(w))
