@@ -125,16 +125,18 @@ def formula_bank(n: int,                  # number of images
 
 # %% ../nbs/12_pretrain.ipynb #eb375dee
 def _normalize(x):
-    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    "uint8 images `B×H×W×3` → normalised float `B×3×H×W` on the same device."
+    mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
     return (x.permute(0, 3, 1, 2).float() - mean)/std
 
 def formula_miou(model, images, labels, n_classes, bs: int=32) -> float:
     "mIoU (%) of `model` on formula images (labels at full resolution)."
     cm = ConfusionMatrix(n_classes); was = model.training; model.eval()
+    dev = next(model.parameters()).device
     with torch.no_grad():
         for i in range(0, len(images), bs):
-            x = _normalize(torch.from_numpy(images[i:i+bs]))
-            cm.update(model(x, size=x.shape[-2:]).argmax(1), torch.from_numpy(labels[i:i+bs]).long())
+            x = _normalize(torch.from_numpy(images[i:i+bs]).to(dev))
+            cm.update(model(x, size=x.shape[-2:]).argmax(1), torch.from_numpy(labels[i:i+bs]).long().to(dev))
     model.train(was)
     return 100*float(np.nanmean(cm.iou))
 
@@ -148,6 +150,7 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
                      n_images: int=12000,        # images in the training bank (each seen about iters·bs/n_images times)
                      n_val: int=256,             # held-out images (seed + 1) for the mIoU
                      seed: int=0,
+                     device: str|None=None,      # default: CUDA when available, else the CPU
                      progress: bool=True) -> dict:
     "Pre-train a MiT encoder on the formula database and save it; returns the summary written to `pretrain.json`."
     from fastprogress.fastprogress import progress_bar
@@ -156,21 +159,23 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
     classes = formula_classes(n_classes, seed)
     images, labels = formula_bank(n_images, classes, size, seed, progress=progress)
     val = formula_bank(n_val, classes, size, seed + 1, progress=False)
-    model = daformer(encoder, n_classes + 1, head, embed_dim, pretrained=None).train()
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model = daformer(encoder, n_classes + 1, head, embed_dim, pretrained=None).to(device).train()
     recipe = daformer_recipe(lr=lr, warmup=warmup)
     opt = make_optimizer(model, recipe).opt
     rng, losses = np.random.default_rng(seed), []
     for it in (progress_bar(range(iters), leave=False) if progress else range(iters)):
         for g in opt.param_groups: g['lr'] = lr*g['lr_mult']*lr_factor(it, iters, recipe)
         idx = rng.integers(0, n_images, bs)
-        x, y = torch.from_numpy(images[idx]), torch.from_numpy(labels[idx][:, 2::4, 2::4]).long()   # the stride-4 cells' centres
+        x = torch.from_numpy(images[idx]).to(device)
+        y = torch.from_numpy(labels[idx][:, 2::4, 2::4]).long().to(device)   # the stride-4 cells' centres
         if rng.random() < 0.5: x, y = x.flip(2), y.flip(2)
         loss = F.cross_entropy(model(_normalize(x)), y)
         opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
     torch.save(model.state_dict(), out/'model.pth')
     res = dict(encoder=encoder, head=head, embed_dim=embed_dim, n_classes=n_classes, iters=iters, bs=bs, size=size, lr=lr,
                warmup=warmup, n_images=n_images, seed=seed, val_miou=formula_miou(model, *val, n_classes + 1),
-               wall_min=(time.time() - t0)/60, torch=torch.__version__,
+               wall_min=(time.time() - t0)/60, device=str(device), torch=torch.__version__,
                loss=[float(np.mean(losses[i:i+100])) for i in range(0, len(losses), 100)])
     (out/'pretrain.json').write_text(json.dumps(res, indent=1))
     return res
