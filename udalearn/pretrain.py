@@ -7,7 +7,7 @@ Docs: https://udalearn.github.io/udalearn/pretrain.html.md"""
 # %% ../nbs/12_pretrain.ipynb #08a4adf8
 from __future__ import annotations
 import json, math, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F
@@ -154,6 +154,7 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
                      progress: bool=True) -> dict:
     "Pre-train a MiT encoder on the formula database and save it; returns the summary written to `pretrain.json`."
     from fastprogress.fastprogress import progress_bar
+    if size % 32: raise ValueError(f"size must be a multiple of 32 (MiT's coarsest stride), got {size}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed); t0 = time.time()
     classes = formula_classes(n_classes, seed)
