@@ -15,7 +15,7 @@ from fastcore.parallel import parallel
 
 # %% auto #0
 __all__ = ['DataError', 'read_rgb', 'read_label_png', 'read_png16', 'atomic_write', 'save_png', 'save_png16', 'save_json',
-           'set_seed', 'n_cpus', 'pmap']
+           'tilde', 'set_seed', 'n_cpus', 'pmap']
 
 # %% ../nbs/00_core.ipynb #9e27b5aa
 class DataError(Exception):
@@ -90,6 +90,12 @@ def save_png16(path: str|Path, arr: np.ndarray):
 def save_json(path: str|Path, obj, **kwargs):
     "Write `obj` as JSON atomically."
     return atomic_write(path, lambda t: Path(t).write_text(json.dumps(obj, **kwargs)), suffix='.json')
+
+# %% ../nbs/00_core.ipynb #437d2bab
+def tilde(path: str|Path) -> str:
+    "`path` as a string with the home folder written `~` (other paths unchanged)."
+    p, home = str(path), str(Path.home())
+    return '~' + p[len(home):] if p == home or p.startswith(home + os.sep) else p
 
 # %% ../nbs/00_core.ipynb #aa7d99e5
 def set_seed(seed: int, deterministic: bool=False):

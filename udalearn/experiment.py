@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import store_attr
-from .core import set_seed, save_json, atomic_write, n_cpus, DataError
+from .core import set_seed, save_json, atomic_write, n_cpus, tilde, DataError
 from .data.labels import CLASSES, CLASS_SETS
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed
@@ -184,8 +184,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
 
 def portable(cfg: RunConfig) -> dict:
     "The config as a dict with the home folder written `~`, so reports do not carry one machine's paths."
-    home = str(Path.home())
-    return {k: (v.replace(home, '~', 1) if isinstance(v, str) and v.startswith(home) else v) for k, v in asdict(cfg).items()}
+    return {k: tilde(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()}
 
 def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
+from .core import tilde
 
 # %% auto #0
 __all__ = ['RESNETS', 'MIT_SIZES', 'dilate_resnet', 'ASPPClassifier', 'DeepLabV2', 'deeplabv2', 'mit_config', 'SegFormerHead',
@@ -312,11 +313,6 @@ _HOW = ("How to proceed: download the weights on a machine with internet access 
         "(a .pth/.pt/.safetensors file or a Hugging Face `save_pretrained` folder) as `pretrained=`, "
         "or pass `pretrained=None` to start from random weights (only sensible for tests and CPU lessons).")
 
-def _home(p) -> str:
-    "A path for messages, with the home folder written `~`."
-    p, h = str(p), str(Path.home())
-    return '~' + p[len(h):] if p == h or p.startswith(h + os.sep) else p
-
 def _offline_env():
     return any(os.environ.get(v, '').strip().lower() in ('1', 'true', 'yes', 'on') for v in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'))
 
@@ -469,7 +465,7 @@ def _hf_state(src, local=False):
     except Exception: m = None
     if m is None:
         from huggingface_hub import constants
-        tried = f"Tried the Hugging Face Hub model {src!r}: it is not in the local cache ({_home(constants.HF_HUB_CACHE)})"
+        tried = f"Tried the Hugging Face Hub model {src!r}: it is not in the local cache ({tilde(constants.HF_HUB_CACHE)})"
         if _offline_env() or constants.HF_HUB_OFFLINE:
             raise PretrainedError(f"{tried}, and HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE forbids downloading. {_HOW}")
         if not _reachable(constants.ENDPOINT):
@@ -490,10 +486,10 @@ def _torchvision_state(arch, name='IMAGENET1K_V1'):
                               f"({[w.name for w in torchvision.models.get_model_weights(arch)]}). {_HOW}") from None
     cached = Path(torch.hub.get_dir())/'checkpoints'/os.path.basename(urlparse(weights.url).path)
     if cached.exists(): return _read_state_dict(cached), str(cached)
-    tried = f"Tried torchvision's {type(weights).__name__}.{weights.name}: not in the cache ({_home(cached)})"
+    tried = f"Tried torchvision's {type(weights).__name__}.{weights.name}: not in the cache ({tilde(cached)})"
     if not _reachable(weights.url):
         raise PretrainedError(f"{tried}, and {urlparse(weights.url).hostname} cannot be reached: this machine looks "
-                              f"offline. {_HOW} Or copy {weights.url} to {_home(cached)}; `pretrained='imagenet'` then works offline.")
+                              f"offline. {_HOW} Or copy {weights.url} to {tilde(cached)}; `pretrained='imagenet'` then works offline.")
     try: return weights.get_state_dict(progress=True, check_hash=True), weights.url
     except Exception as e:
         raise PretrainedError(f"{tried}, and downloading {weights.url} failed ({type(e).__name__}: {e}). {_HOW}") from None

@@ -112,15 +112,13 @@ def show_formula(classes: list, n: int=6, seed: int=0, size: int=128, figsize=No
     return fig
 
 # %% ../nbs/12_pretrain.ipynb #d0b43aef
-def _render_one(i, classes, size, seed): return render_formula(i, classes, size, seed)
-
 def formula_bank(n: int,                  # number of images
                  classes: list,           # `FormulaClass`es
                  size: int=128, seed: int=0,
                  n_workers: int|None=None,  # processes (default: all cores)
                  progress: bool=True):
     "`n` images (n×size×size×3 uint8) and labels (n×size×size uint8) of the formula database, rendered in parallel."
-    out = pmap(_render_one, range(n), n_workers=n_workers, progress=progress, classes=classes, size=size, seed=seed)
+    out = pmap(render_formula, range(n), n_workers=n_workers, progress=progress, classes=classes, size=size, seed=seed)
     return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 # %% ../nbs/12_pretrain.ipynb #eb375dee
