@@ -59,6 +59,16 @@ def test_pretrain_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path/'p'/'model.pth').exists() and 'held-out mIoU' in r.stdout
 
+def test_pretrain_cli_in_parts(tmp_path):
+    "`--stop-after` leaves a checkpoint and no weights; `--resume` finishes the run and removes the checkpoint."
+    args = ('pretrain', '--out', tmp_path/'p', '--iters', 4, '--bs', 2, '--images', 8, '--classes', 3)
+    r = run_cli(*args, '--stop-after', 2)
+    assert r.returncode == 0 and 'stopped after iteration 2 of 4' in r.stdout, r.stderr
+    assert (tmp_path/'p'/'checkpoint.pth').exists() and not (tmp_path/'p'/'model.pth').exists()
+    r = run_cli(*args, '--resume')
+    assert r.returncode == 0 and 'held-out mIoU' in r.stdout, r.stderr
+    assert (tmp_path/'p'/'model.pth').exists() and not (tmp_path/'p'/'checkpoint.pth').exists()
+
 def test_train_from_a_formula_encoder(minicity_root, tmp_path):
     "`--pretrained DIR/model.pth`: a run starts from the formula encoder; once trained, `load_run` no longer needs that file."
     from test_train_cli import TINY

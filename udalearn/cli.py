@@ -169,7 +169,9 @@ def cmd_pretrain(a):
     "Pre-train an encoder on the formula database (see the pre-training notebook) and write `model.pth` and `pretrain.json`."
     from udalearn.pretrain import pretrain_encoder
     res = pretrain_encoder(a.out, encoder=a.encoder, n_classes=a.classes, iters=a.iters, bs=a.bs, n_images=a.images,
-                           seed=a.seed, device=a.device, progress=not a.quiet)
+                           seed=a.seed, device=a.device, resume=a.resume, stop_after=a.stop_after, progress=not a.quiet)
+    if 'stopped_at' in res:
+        return print(f"stopped after iteration {res['stopped_at']} of {a.iters}; continue with the same options and --resume")
     print(f"{a.encoder} pre-trained on {a.images} formula images ({a.classes} classes), {a.iters} iterations of {a.bs}, "
           f"{res['wall_min']:.1f} min: held-out mIoU {res['val_miou']:.1f}. Use it with --pretrained {Path(a.out)/'model.pth'}")
 
@@ -254,6 +256,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--iters', type=int, default=6000); s.add_argument('--bs', type=int, default=8)
     s.add_argument('--images', type=int, default=12000, help='images in the training bank (default 12000)')
     s.add_argument('--seed', type=int, default=0); s.add_argument('--device', help='default: CUDA when available, else the CPU')
+    s.add_argument('--resume', action='store_true', help='continue from --out/checkpoint.pth (written every 1000 iterations)')
+    s.add_argument('--stop-after', type=int, help='stop at this iteration with a checkpoint, to pre-train in parts')
     s = add('demo', cmd_demo, 'build MiniCity if needed, prepare it, show what it holds and write pictures')
     s.add_argument('--root', type=Path, default=None, help='MiniCity root (default: $UDALEARN_MINICITY or ~/.cache/udalearn/minicity)')
     s.add_argument('--out', type=Path, default=Path('udalearn-demo'), help='folder for the runs and pictures')

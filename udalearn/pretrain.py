@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F
-from .core import set_seed, pmap
+from .core import set_seed, pmap, tilde
 from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from .metrics import ConfusionMatrix
 from .models import daformer
-from .learner import daformer_recipe, make_optimizer, lr_factor
+from .learner import daformer_recipe, make_optimizer, lr_factor, _rng_state, _set_rng_state
 
 # %% auto #0
 __all__ = ['TEXTURES', 'FormulaClass', 'formula_classes', 'formula_pattern', 'render_formula', 'show_formula', 'formula_bank',
@@ -149,8 +149,11 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
                      n_val: int=256,             # held-out images (seed + 1) for the mIoU
                      seed: int=0,
                      device: str|None=None,      # default: CUDA when available, else the CPU
+                     ckpt_every: int=1000,       # write `checkpoint.pth` every this many iterations (0: never)
+                     resume: bool=False,         # continue from `out/checkpoint.pth` if there is one
+                     stop_after: int|None=None,  # stop at this iteration with a checkpoint, to pre-train in parts
                      progress: bool=True) -> dict:
-    "Pre-train a MiT encoder on the formula database and save it; returns the summary written to `pretrain.json`."
+    "Pre-train a MiT encoder on the formula database and save it; returns the summary written to `pretrain.json` (or, when stopped early, where to resume)."
     from fastprogress.fastprogress import progress_bar
     if size % 32: raise ValueError(f"size must be a multiple of 32 (MiT's coarsest stride), got {size}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -162,8 +165,22 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
     model = daformer(encoder, n_classes + 1, head, embed_dim, pretrained=None).to(device).train()
     recipe = daformer_recipe(lr=lr, warmup=warmup)
     opt = make_optimizer(model, recipe).opt
-    rng, losses = np.random.default_rng(seed), []
-    for it in (progress_bar(range(iters), leave=False) if progress else range(iters)):
+    rng, losses, start, spent = np.random.default_rng(seed), [], 0, 0.
+    args = dict(encoder=encoder, head=head, embed_dim=embed_dim, n_classes=n_classes, iters=iters, bs=bs, size=size, lr=lr,
+                warmup=warmup, n_images=n_images, seed=seed)
+    ckpt = out/'checkpoint.pth'
+    if resume and ckpt.exists():
+        s = torch.load(ckpt, map_location=device, weights_only=False)
+        if (diff := {k: (v, args[k]) for k, v in s['args'].items() if args[k] != v}):
+            raise ValueError(f"{tilde(ckpt)} was written with other settings (checkpoint, now): {diff}; "
+                             "pass the same ones, or start over without resume")
+        model.load_state_dict(s['model']); opt.load_state_dict(s['opt']); rng.bit_generator.state = s['numpy']
+        _set_rng_state(s['rng']); start, losses, spent = s['it'], s['losses'], s['wall_s']
+    def save(it):
+        torch.save(dict(args=args, it=it, model=model.state_dict(), opt=opt.state_dict(), numpy=rng.bit_generator.state,
+                        rng=_rng_state(), losses=losses, wall_s=spent + time.time() - t0), ckpt)
+    steps = range(start, min(iters, stop_after or iters))
+    for it in (progress_bar(steps, leave=False) if progress else steps):
         for g in opt.param_groups: g['lr'] = lr*g['lr_mult']*lr_factor(it, iters, recipe)
         idx = rng.integers(0, n_images, bs)
         x = torch.from_numpy(images[idx]).to(device)
@@ -171,10 +188,12 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
         if rng.random() < 0.5: x, y = x.flip(2), y.flip(2)
         loss = F.cross_entropy(model(_normalize(x)), y)
         opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+        if ckpt_every and (it + 1) % ckpt_every == 0 and it + 1 < iters: save(it + 1)
+    if steps.stop < iters: save(steps.stop); return dict(stopped_at=steps.stop, checkpoint=str(ckpt))
     torch.save(model.state_dict(), out/'model.pth')
-    res = dict(encoder=encoder, head=head, embed_dim=embed_dim, n_classes=n_classes, iters=iters, bs=bs, size=size, lr=lr,
-               warmup=warmup, n_images=n_images, seed=seed, val_miou=formula_miou(model, *val, n_classes + 1),
-               wall_min=(time.time() - t0)/60, device=str(device), torch=torch.__version__,
+    ckpt.unlink(missing_ok=True)                      # the weights are in model.pth now
+    res = dict(**args, val_miou=formula_miou(model, *val, n_classes + 1),
+               wall_min=(spent + time.time() - t0)/60, device=str(device), torch=torch.__version__,
                loss=[float(np.mean(losses[i:i+100])) for i in range(0, len(losses), 100)])
     (out/'pretrain.json').write_text(json.dumps(res, indent=1))
     return res
