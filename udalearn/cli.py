@@ -269,8 +269,6 @@ def main(argv=None):
     "Entry point of the `udalearn` console script."
     a = parser().parse_args(argv)
     if not sys.stdout.isatty(): a.quiet = True   # progress bars only on a terminal: in a log file they print every update
-    import warnings   # fastai's layers still call `torch.jit.script`, which torch ≥ 2.9 calls deprecated: noise in a CLI
-    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     try: a.fn(a)
     except DataError as e:
         print(f'udalearn {a.command}: error: {e}', file=sys.stderr); sys.exit(2)

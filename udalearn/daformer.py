@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
-from fastai.callback.core import Callback
 from .core import DataError
+from fastai.callback.core import Callback
 from .data.labels import IGNORE, N_CLASSES, CLASSES, THING_CLASSES, colorize
 from .data.datasets import trainid_path
 from .data.loaders import EpochSampler
