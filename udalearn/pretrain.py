@@ -179,7 +179,7 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
     def save(it):
         torch.save(dict(args=args, it=it, model=model.state_dict(), opt=opt.state_dict(), numpy=rng.bit_generator.state,
                         rng=_rng_state(), losses=losses, wall_s=spent + time.time() - t0), ckpt)
-    steps = range(start, min(iters, stop_after or iters))
+    steps = range(start, max(start, min(iters, stop_after or iters)))
     for it in (progress_bar(steps, leave=False) if progress else steps):
         for g in opt.param_groups: g['lr'] = lr*g['lr_mult']*lr_factor(it, iters, recipe)
         idx = rng.integers(0, n_images, bs)
@@ -188,7 +188,7 @@ def pretrain_encoder(out: str|Path,              # folder for `model.pth` (all w
         if rng.random() < 0.5: x, y = x.flip(2), y.flip(2)
         loss = F.cross_entropy(model(_normalize(x)), y)
         opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
-        if ckpt_every and (it + 1) % ckpt_every == 0 and it + 1 < iters: save(it + 1)
+        if ckpt_every and (it + 1) % ckpt_every == 0 and it + 1 < steps.stop: save(it + 1)
     if steps.stop < iters: save(steps.stop); return dict(stopped_at=steps.stop, checkpoint=str(ckpt))
     torch.save(model.state_dict(), out/'model.pth')
     ckpt.unlink(missing_ok=True)                      # the weights are in model.pth now
