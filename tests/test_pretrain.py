@@ -65,6 +65,8 @@ def test_pretrain_cli_in_parts(tmp_path):
     r = run_cli(*args, '--stop-after', 2)
     assert r.returncode == 0 and 'stopped after iteration 2 of 4' in r.stdout, r.stderr
     assert (tmp_path/'p'/'checkpoint.pth').exists() and not (tmp_path/'p'/'model.pth').exists()
+    r = run_cli(*args[:-2], '--classes', 4, '--resume')              # other settings than the checkpoint's: refused
+    assert r.returncode == 2 and 'other settings' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     r = run_cli(*args, '--resume')
     assert r.returncode == 0 and 'held-out mIoU' in r.stdout, r.stderr
     assert (tmp_path/'p'/'model.pth').exists() and not (tmp_path/'p'/'checkpoint.pth').exists()

@@ -168,8 +168,9 @@ def cmd_bench(a):
 def cmd_pretrain(a):
     "Pre-train an encoder on the formula database (see the pre-training notebook) and write `model.pth` and `pretrain.json`."
     from udalearn.pretrain import pretrain_encoder
-    res = pretrain_encoder(a.out, encoder=a.encoder, n_classes=a.classes, iters=a.iters, bs=a.bs, n_images=a.images,
-                           seed=a.seed, device=a.device, resume=a.resume, stop_after=a.stop_after, progress=not a.quiet)
+    try: res = pretrain_encoder(a.out, encoder=a.encoder, n_classes=a.classes, iters=a.iters, bs=a.bs, n_images=a.images,
+                                seed=a.seed, device=a.device, resume=a.resume, stop_after=a.stop_after, progress=not a.quiet)
+    except ValueError as e: print(f'udalearn pretrain: error: {e}', file=sys.stderr); sys.exit(2)   # settings, not a bug
     if 'stopped_at' in res:
         return print(f"stopped after iteration {res['stopped_at']} of {a.iters}; continue with the same options and --resume")
     print(f"{a.encoder} pre-trained on {a.images} formula images ({a.classes} classes), {a.iters} iterations of {a.bs}, "
