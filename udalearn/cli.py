@@ -170,7 +170,7 @@ def cmd_pretrain(a):
     from udalearn.pretrain import pretrain_encoder
     try: res = pretrain_encoder(a.out, encoder=a.encoder, n_classes=a.classes, iters=a.iters, bs=a.bs, n_images=a.images,
                                 seed=a.seed, device=a.device, resume=a.resume, stop_after=a.stop_after, progress=not a.quiet)
-    except ValueError as e: print(f'udalearn pretrain: error: {e}', file=sys.stderr); sys.exit(2)   # settings, not a bug
+    except ValueError as e: raise DataError(str(e)) from None   # settings, not a bug: `main` prints one line, exit 2
     if 'stopped_at' in res:
         return print(f"stopped after iteration {res['stopped_at']} of {a.iters}; continue with the same options and --resume")
     print(f"{a.encoder} pre-trained on {a.images} formula images ({a.classes} classes), {a.iters} iterations of {a.bs}, "
