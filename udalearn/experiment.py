@@ -362,7 +362,7 @@ def bench_markdown(rep: dict) -> str:
     "The Markdown report of a bench."
     s, cfg, mach = summarise(rep['runs']), rep['config'], rep['machine']
     lo, hi = s.get('source_only', {}).get('miou'), s.get('oracle', {}).get('miou')
-    hw = f"{mach['gpu']} GPU" if mach['gpu'] else f"{mach['cores']}-core CPU ({mach['cpu']}), fp32"
+    hw = f"{mach['gpu']} GPU, {cfg.get('amp') or 'fp32'}" if mach['gpu'] else f"{mach['cores']}-core CPU ({mach['cpu']}), fp32"
     lines = [f"# udalearn bench: {cfg['source']} → {cfg['target']}", '',
              f"Hardware: {hw}, torch {mach['torch']}. Model `{cfg['model']}` (pretrained: {cfg['pretrained']}), "
              f"{cfg['iters']} iterations of {cfg['bs']} + {cfg['bs']} crops of {cfg['crop'][0]}×{cfg['crop'][1]}, "
