@@ -136,11 +136,15 @@ def make_dls(cfg: RunConfig, method: Method):
                            seed=cfg.seed, eval_every=cfg.eval_every, num_workers=cfg.workers, source_sampler=sampler)
 
 class StepTimer:
-    "Mean wall time of training iterations (validation excluded)."
-    def __init__(self): self.n, self.t, self.t0 = 0, 0., None
-    def start(self): self.t0 = time.perf_counter()
+    "Mean wall time of training iterations (validation excluded); on a GPU it waits for the queued kernels at both ends."
+    def __init__(self, cuda: bool=False): self.cuda = cuda; self.reset()
+    def reset(self): self.n, self.t, self.t0 = 0, 0., None
+    def _now(self):
+        if self.cuda: torch.cuda.synchronize()
+        return time.perf_counter()
+    def start(self): self.t0 = self._now()
     def stop(self):
-        if self.t0 is not None: self.t += time.perf_counter() - self.t0; self.n += 1; self.t0 = None
+        if self.t0 is not None: self.t += self._now() - self.t0; self.n += 1; self.t0 = None
     @property
     def mean(self): return self.t/max(self.n, 1)
 
@@ -171,7 +175,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     model = model.to(dev)
     overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
     recipe = (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**overrides)
-    timer = StepTimer()
+    timer = StepTimer(cuda=dev.type == 'cuda')
     class _Time(Callback):
         order, run_valid = -10, False
         def before_batch(self): timer.start()
@@ -282,7 +286,7 @@ def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, 
     times = {m: [] for m in learners}
     for r in range(reps + 1):
         for m, learn in learners.items():
-            learn.timer.__init__()
+            learn.timer.reset()
             with learn.no_bar(), learn.no_logging(): learn.fit_iters(learn.it + (warm if r == 0 else n), cbs=_NoValid())
             if r: times[m].append(learn.timer.mean)
     return float(np.mean(times[method])/np.mean(times['source_only']))
