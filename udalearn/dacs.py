@@ -28,7 +28,8 @@ def ema_update(teacher: nn.Module, student: nn.Module,
               ) -> float:
     "Move `teacher`'s parameters toward `student`'s: θ' ← a·θ' + (1−a)·θ with a = min(1 − 1/(it+1), alpha); returns a."
     a = min(1 - 1/(it + 1), alpha)
-    for t, s in zip(teacher.parameters(), student.parameters()): t.mul_(a).add_(s.detach(), alpha=1 - a)
+    ts, ss = list(teacher.parameters()), [s.detach() for s in student.parameters()]
+    torch._foreach_mul_(ts, a); torch._foreach_add_(ts, ss, alpha=1 - a)   # a few fused launches on a GPU, not two per parameter
     return a
 
 # %% ../nbs/10_dacs.ipynb #f5df566f
@@ -67,8 +68,9 @@ def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
                    ) -> torch.Tensor:
     "ClassMix masks `B×H×W` (bool): for each image, its pixels of ⌈n/2⌉ classes chosen among the n of the batch (or image)."
     masks = []
+    batch_classes = torch.unique(y) if mode == 'batch' else None
     for yi in y:
-        classes = torch.unique(y if mode == 'batch' else yi)
+        classes = batch_classes if mode == 'batch' else torch.unique(yi)
         n = len(classes)
         pick = classes[torch.randperm(n, generator=generator)[:(n + n % 2)//2].to(classes.device)]
         masks.append(torch.isin(yi, pick))
