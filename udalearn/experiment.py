@@ -196,13 +196,14 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
     save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)
-    t0, c0 = time.perf_counter(), time.process_time()
     ctx = learn.no_bar() if not progress else _null()
     with ctx: learn.fit_iters(cfg.iters, eval_every=cfg.eval_every, ckpt_dir=out/'checkpoints', ckpt_every=cfg.ckpt_every, resume=resume or None)
+    t0, c0 = time.perf_counter(), time.process_time()
     cm = learn.evaluate()
+    clock = learn.train_time()                                   # training time, a resumed run's earlier part included
     res = dict(method=cfg.method, model=cfg.model, source=cfg.source, target=cfg.target, seed=cfg.seed, iters=learn.it,
                miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13), iou={c: (None if np.isnan(v) else 100*float(v)) for c, v in zip(CLASSES, cm.iou)},
-               wall_min=(time.perf_counter() - t0)/60, cpu_min=(time.process_time() - c0)/60, step_s=learn.timer.mean,
+               wall_min=(clock['wall'] + time.perf_counter() - t0)/60, cpu_min=(clock['cpu'] + time.process_time() - c0)/60, step_s=learn.timer.mean,
                peak_mem_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, threads=torch.get_num_threads(),
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
                history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())

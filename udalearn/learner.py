@@ -108,6 +108,7 @@ class UDALearner(Learner):
         super().__init__(dls, model, loss_func=loss_func or SegLoss(), metrics=L(metrics) if metrics is not None else [MIoU()],
                          cbs=L(UDATrainer()) + L(cbs), lr=self.recipe.lr, path=path, **kwargs)
         self.it, self.max_iters, self.fwd_kwargs, self.loss_terms, self.loss_log = 0, 1, {}, {}, []
+        self.clock, self._fit_start, self._resumed_values = dict(wall=0., cpu=0.), None, None
         self.xt = self.yt = None
         self.cuda = torch.cuda.is_available() and next(model.parameters()).is_cuda
         self.channels_last = channels_last and self.cuda
@@ -120,6 +121,12 @@ class UDALearner(Learner):
         self.mean, self.std = (torch.tensor(v, device=dev).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
     def create_opt(self): self.opt = make_optimizer(self.model, self.recipe)
+
+    def train_time(self) -> dict:
+        "Wall-clock and CPU seconds spent in `fit` so far, counting those before a resumed checkpoint."
+        if self._fit_start is None: return dict(self.clock)
+        (w0, c0), now = self._fit_start, (time.perf_counter(), time.process_time())
+        return dict(wall=self.clock['wall'] + now[0] - w0, cpu=self.clock['cpu'] + now[1] - c0)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         "uint8 (or 0–255 float) images → network input."
@@ -164,8 +171,12 @@ class UDALearner(Learner):
 class UDATrainer(Callback):
     "Sets the lr of every param group from the recipe, counts iterations and logs loss terms (part of every `UDALearner`)."
     order, run_valid = -5, False
+    def before_fit(self): self.learn._fit_start = (time.perf_counter(), time.process_time())
     def before_epoch(self):
         if getattr(self.learn, '_chunks', None): self.dls.train.n = self.learn._chunks[self.epoch]
+        if self.epoch == 0 and self.learn._resumed_values:     # the Recorder emptied its history in `before_fit`
+            self.recorder.values = list(self.learn._resumed_values) + list(self.recorder.values)
+            self.learn._resumed_values = None
     def before_batch(self):
         f = lr_factor(self.learn.it, self.learn.max_iters, self.learn.recipe)
         for g in self.opt.opt.param_groups: g['lr'] = self.learn.recipe.lr*g.get('lr_mult', 1.)*f
@@ -173,6 +184,7 @@ class UDATrainer(Callback):
         self.learn.loss_log.append(dict(it=self.learn.it, lr=self.learn.recipe.lr*lr_factor(self.learn.it, self.learn.max_iters, self.learn.recipe),
                                         **self.learn.loss_terms))
         self.learn.it += 1
+    def after_fit(self): self.learn.clock, self.learn._fit_start = self.learn.train_time(), None
 
 # %% ../nbs/07_learner.ipynb #e15a43ae
 def _rng_state():
@@ -189,19 +201,19 @@ def save_checkpoint(self: UDALearner, path: str|Path) -> Path:
     "Save everything needed to resume training at `self.it` into `path` (atomically)."
     state = dict(it=self.it, max_iters=self.max_iters, model=self.model.state_dict(),
                  opt=self.opt.state_dict() if self.opt is not None else None, rng=_rng_state(), loss_log=self.loss_log,
-                 recorder=dict(values=list(self.recorder.values), names=list(self.recorder.metric_names)),
+                 recorder=dict(values=list(self.recorder.values), names=list(self.recorder.metric_names)), clock=self.train_time(),
                  cbs={cb.name: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')})
     return atomic_write(path, lambda t: torch.save(state, t))
 
 @patch
 def load_checkpoint(self: UDALearner, path: str|Path):
-    "Restore a checkpoint written by `save_checkpoint` (model, optimiser, iteration, RNGs, callback states)."
+    "Restore a checkpoint written by `save_checkpoint` (model, optimiser, iteration, RNGs, metric history, clock, callback states)."
     s = torch.load(path, map_location=next(self.model.parameters()).device, weights_only=False)
     self.model.load_state_dict(s['model'])
     if self.opt is None: self.create_opt()
     if s['opt'] is not None: self.opt.load_state_dict(s['opt'])
     self.it, self.loss_log = s['it'], s['loss_log']
-    self._resumed_values = s['recorder']['values']
+    self._resumed_values, self.clock = s['recorder']['values'], dict(s.get('clock', self.clock))
     for cb in self.cbs:
         if hasattr(cb, 'load_state_dict') and cb.name in s['cbs']: cb.load_state_dict(s['cbs'][cb.name])
     _set_rng_state(s['rng'])
@@ -209,10 +221,13 @@ def load_checkpoint(self: UDALearner, path: str|Path):
 
 class Checkpointer(Callback):
     "Save a checkpoint every `every` iterations (and at the end) as `dir/it_XXXXXXX.pth`, keeping the last `keep`."
-    order, run_valid = 70, False
+    order, run_valid = 70, False                   # after the Recorder (50): its `after_epoch` adds the validation
     def __init__(self, dir, every: int=1000, keep: int=2): store_attr(); self.dir = Path(dir)
-    def after_batch(self):
-        if self.learn.it % self.every == 0 or self.learn.it == self.learn.max_iters: self.save()
+    def _due(self): return self.learn.it % self.every == 0 or self.learn.it == self.learn.max_iters
+    def after_batch(self):                         # the last batch of a pass is followed by validation: wait for it
+        if self._due() and self.iter + 1 < self.n_iter: self.save()
+    def after_epoch(self):
+        if self._due(): self.save()
     def save(self):
         self.learn.save_checkpoint(self.dir/f'it_{self.learn.it:07d}.pth')
         for old in sorted(self.dir.glob('it_*.pth'))[:-self.keep]: old.unlink()
