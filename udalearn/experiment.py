@@ -23,7 +23,7 @@ from .metrics import ConfusionMatrix
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
            'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
            'make_learner', 'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio',
-           'bench', 'minicity_changes', 'machine_info', 'summarise', 'method_table', 'bench_markdown']
+           'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -341,6 +341,13 @@ def summarise(runs: list) -> dict:
                       **{k: float(np.mean([r[k] for r in rs])) for k in ('iters', 'wall_min', 'cpu_min', 'peak_mem_mb', 'step_s')})
     return out
 
+def gap_closed(miou: float,                      # the method's mIoU
+               source_only: float|None,          # source-only mIoU (the start of the gap)
+               oracle: float|None):              # oracle mIoU (the end of the gap)
+    "Share (%) of the source-only → oracle gap that `miou` closes; None where the gap is unknown or not positive."
+    if source_only is None or oracle is None or oracle <= source_only: return None
+    return 100*(miou - source_only)/(oracle - source_only)
+
 def method_table(runs: list,                    # the `runs` of a `bench.json`
                  methods=None,                  # rows in this order (default: every method, as run)
                  published: dict|None=None,     # method → a published mIoU to show beside ours
@@ -357,7 +364,7 @@ def method_table(runs: list,                    # the `runs` of a `bench.json`
         r = dict(method=m, **({'pieces': names.get(m, '')} if names else {}), seeds=v['n'], mIoU19=round(v['miou'], 1), std=round(v['std'], 1),
                  gain=None if base or lo is None else round(v['miou'] - lo, 1),
                  gain_in_noise=None if base or lo is None else round((v['miou'] - lo)/noise, 1),
-                 gap_closed=None if base or lo is None or hi is None else f"{100*(v['miou'] - lo)/(hi - lo):.0f} %",
+                 gap_closed=None if base or (g := gap_closed(v['miou'], lo, hi)) is None else f"{g:.0f} %",
                  wall_min=round(v['wall_min'], 1))
         if published is not None: r['published'] = published.get(m)
         rows.append(r)
@@ -380,7 +387,8 @@ def bench_markdown(rep: dict) -> str:
              '| method | seeds | mIoU19 | mIoU16 | mIoU13 | gap closed | iterations | wall min | CPU min | peak MB | s/step |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
     for m, v in s.items():
-        gap = f"{100*(v['miou'] - lo)/(hi - lo):.0f} %" if lo is not None and hi is not None and hi > lo and m not in ('source_only', 'oracle') else '–'
+        g = None if m in ('source_only', 'oracle') else gap_closed(v['miou'], lo, hi)
+        gap = '–' if g is None else f"{g:.0f} %"
         lines.append(f"| {m} | {len(v['seeds'])} | {v['miou']:.1f} ± {v['std']:.1f} | {v['miou16']:.1f} | {v['miou13']:.1f} | {gap} | "
                      f"{v['iters']:.0f} | {v['wall_min']:.1f} | {v['cpu_min']:.1f} | {v['peak_mem_mb']:.0f} | {v['step_s']:.3f} |")
     if lo is not None and hi is not None:
