@@ -361,10 +361,11 @@ def method_table(runs: list,                    # the `runs` of a `bench.json`
     for m in methods or s:
         if m not in s: continue
         v, base = s[m], m in ('source_only', 'oracle')
+        g = None if base else gap_closed(v['miou'], lo, hi)
         r = dict(method=m, **({'pieces': names.get(m, '')} if names else {}), seeds=v['n'], mIoU19=round(v['miou'], 1), std=round(v['std'], 1),
                  gain=None if base or lo is None else round(v['miou'] - lo, 1),
                  gain_in_noise=None if base or lo is None else round((v['miou'] - lo)/noise, 1),
-                 gap_closed=None if base or (g := gap_closed(v['miou'], lo, hi)) is None else f"{g:.0f} %",
+                 gap_closed=None if g is None else f"{g:.0f} %",
                  wall_min=round(v['wall_min'], 1))
         if published is not None: r['published'] = published.get(m)
         rows.append(r)
