@@ -4,8 +4,8 @@ import pytest
 from conftest import run_cli
 from test_train_cli import TINY
 
-PICTURES = dict(dacs=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png'],
-                daformer=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png'],
+PICTURES = dict(dacs=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],
+                daformer=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],
                 minent=['entropy_hist.png'], advent=['entropy_hist.png'], clan=['discrepancy.png'])
 
 @pytest.mark.parametrize('method', list(PICTURES))
@@ -19,6 +19,23 @@ def test_method_trains_and_evaluates(minicity_root, tmp_path, method):
     e = run_cli('eval', out, '--workers', '0')
     assert e.returncode == 0, e.stderr
     assert f"mIoU19 {res['miou19']:.2f}" in e.stdout          # the saved model (CLAN: both classifiers) is the evaluated one
+    if method in ('dacs', 'daformer'): check_pseudo_labels(out, res)
+
+def check_pseudo_labels(out, res):
+    "The teacher's pseudo-labels on the watched validation images are scored at the end of training: every labelled pixel once, the summary in `results.json` from the counts in `dacs_pseudo_quality.json`."
+    import numpy as np
+    from pathlib import Path
+    from udalearn.data.datasets import Cityscapes
+    from udalearn.dacs import pseudo_quality_summary
+    cfg = json.loads((out/'config.json').read_text())
+    pl, quality = res['pseudo_labels'], json.loads((out/'dacs_pseudo_quality.json').read_text())
+    val = Cityscapes(Path(cfg['target_root']).expanduser(), 'val')
+    assert pl['iteration'] == 6 and pl['images'] == min(16, len(val)) and '6' in quality
+    n_labelled = sum(int((val[i][1] != 255).sum()) for i in range(pl['images']))
+    assert np.array(quality['6']['all']).sum() == n_labelled
+    assert np.array(quality['6']['sure']).sum() == round(n_labelled*pl['confident']/100)
+    expect = pseudo_quality_summary(quality).loc[6]
+    assert all(np.isclose(pl[k], expect[k], equal_nan=True) for k in ('confident', 'acc_confident', 'acc_all', 'miou'))   # NaN: no confident pixel yet
 
 def test_load_run_restores_method_state_from_a_checkpoint(minicity_root, tmp_path):
     "`load_run` on a checkpoint brings back the discriminators with the model; on the run folder, `model.pth`."

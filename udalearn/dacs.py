@@ -12,13 +12,15 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
-from .data.labels import IGNORE, colorize
+from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize
+from .metrics import ConfusionMatrix
 from .learner import upsample, seg_ce
 
 # %% auto #0
-__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb',
-           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
-           'plot_confidence', 'watch_images', 'dacs_callbacks']
+__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'pseudo_quality_summary',
+           'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb', 'color_jitter',
+           'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
+           'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks']
 
 # %% ../nbs/10_dacs.ipynb #649bb307
 @torch.no_grad()
@@ -60,6 +62,54 @@ def pseudo_weight(q, shape,                # the batch weight and the `B×H×W` 
     if ignore_top: w[:, :ignore_top] = 0
     if ignore_bottom: w[:, w.shape[1] - ignore_bottom:] = 0
     return w
+
+# %% ../nbs/10_dacs.ipynb #5d78266c
+def pseudo_label_quality(lbl: torch.Tensor,      # pseudo-labels `B×H×W`
+                         conf: torch.Tensor,     # their confidences `B×H×W`
+                         target: torch.Tensor,   # the true labels `B×H×W` (`IGNORE` where unlabelled)
+                         threshold: float=0.968, # the confidence that counts a pixel as reliable
+                         n_classes: int=N_CLASSES,
+                        ) -> dict:
+    "Confusion counts (`n×(n+1)`, `ConfusionMatrix.counts`) of pseudo-label against truth: over all labelled pixels (`'all'`) and over the confident ones (`'sure'`)."
+    target = target.long()
+    sure_target = torch.where(conf >= threshold, target, torch.full_like(target, IGNORE))
+    return {k: ConfusionMatrix(n_classes).update(lbl, t).counts.cpu() for k, t in (('all', target), ('sure', sure_target))}
+
+def _counts_cm(counts) -> ConfusionMatrix:
+    "A `ConfusionMatrix` holding `counts` (a tensor or the nested list of a JSON file)."
+    counts = torch.as_tensor(counts, dtype=torch.int64)
+    cm = ConfusionMatrix(counts.shape[0]); cm.counts = counts
+    return cm
+
+def pseudo_quality_summary(quality: dict,  # iteration → `pseudo_label_quality` counts (int or str keys, as read from JSON)
+                          ) -> 'pd.DataFrame':
+    "Per kept iteration: % of labelled pixels that are confident, accuracy (%) of the confident and of all pseudo-labels, and their mIoU19."
+    import pandas as pd
+    rows = {}
+    for it, q in sorted(quality.items(), key=lambda kv: int(kv[0])):
+        a, s = _counts_cm(q['all']), _counts_cm(q['sure'])
+        n = a.counts.sum().item()
+        rows[int(it)] = dict(confident=100*s.counts.sum().item()/n if n else float('nan'), acc_confident=s.acc, acc_all=a.acc,
+                             miou=a.miou() if a.counts.shape[0] == N_CLASSES else a.miou(None))
+    return pd.DataFrame.from_dict(rows, orient='index').rename_axis('iteration')
+
+def pseudo_class_table(quality: dict,      # iteration → `pseudo_label_quality` counts
+                       it: int|None=None,  # the kept iteration to read; default the last
+                       names: list|None=None,  # class names; default the Cityscapes names
+                      ) -> 'pd.DataFrame':
+    "Per class at iteration `it`: pseudo-label IoU, % of the class labelled confidently and correctly, precision of its confident labels, and what its pixels are most often confidently mistaken for."
+    import pandas as pd
+    key = max(quality, key=int) if it is None else next(k for k in quality if int(k) == it)
+    a, s = _counts_cm(quality[key]['all']), _counts_cm(quality[key]['sure'])
+    names = names or (CLASSES if a.n_classes == N_CLASSES else [str(i) for i in range(a.n_classes)])
+    tp, n_true, n_called = s.mat.diagonal().double(), a.counts.sum(1).double(), s.mat.sum(0).double()
+    wrong = s.mat.double().clone(); wrong.fill_diagonal_(0)
+    share, other = (wrong/n_true.clamp(min=1)[:, None]).max(1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        df = pd.DataFrame({'IoU': 100*a.iou, 'confident & right': (100*tp/n_true).numpy(), 'precision (confident)': (100*tp/n_called).numpy(),
+                           'confidently called': [f'{names[o]} {100*v:.0f} %' if v > 0 else '–' for o, v in zip(other.tolist(), share.tolist())]},
+                          index=list(names))
+    return df[n_true.numpy() > 0]
 
 # %% ../nbs/10_dacs.ipynb #8412171f
 def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
@@ -170,10 +220,11 @@ class DACS(Callback):
                  weight: float=1.,             # λ of the mix loss (DACS: 1)
                  reduction: str='all',         # mix-loss reduction ('all': the reference's mmseg mean)
                  watch: torch.Tensor|None=None,  # uint8 target images `N×3×H×W` whose pseudo-labels are kept over training
+                 watch_labels: torch.Tensor|None=None,  # their true labels `N×H'×W'`: the pseudo-labels' quality is kept too
                  watch_every: int=500,         # ... every this many iterations
                 ):
-        store_attr(but='watch')
-        self.watch, self.teacher, self.log, self.snapshots, self.last = watch, None, [], {}, None
+        store_attr(but='watch,watch_labels')
+        self.watch, self.watch_labels, self.teacher, self.log, self.snapshots, self.quality, self.last = watch, watch_labels, None, [], {}, {}, None
 
     def _new_teacher(self):
         t = copy.deepcopy(self.learn.model)
@@ -211,29 +262,41 @@ class DACS(Callback):
     def after_batch(self):
         if self.training and self.watch is not None and (self.learn.it % self.watch_every == 0 or self.learn.it == self.learn.max_iters):
             x = self.learn.normalize(self.watch.to(self.learn.xb[0].device))
-            lbl, conf, _ = pseudo_label(self.teacher_predict(x), x.shape[-2:], self.threshold)
+            logits = self.teacher_predict(x)
+            lbl, conf, _ = pseudo_label(logits, x.shape[-2:], self.threshold)
             self.snapshots[self.learn.it] = (lbl.to(torch.uint8).cpu(), (conf >= self.threshold).cpu())
+            if self.watch_labels is not None:   # scored at the labels' resolution, as the evaluation does
+                y = self.watch_labels.to(logits.device)
+                self.quality[self.learn.it] = pseudo_label_quality(*pseudo_label(logits, y.shape[-2:], self.threshold)[:2], y, self.threshold)
 
     def save_pictures(self, out):
-        "Write the last mixed batch, the watched pseudo-labels and the confidence weight as PNGs (and the weight as JSON) into `out`."
+        "Write the last mixed batch, the watched pseudo-labels, the confidence weight and the pseudo-labels' quality as PNGs (weight and quality as JSON too) into `out`."
         import matplotlib.pyplot as plt
         from udalearn.core import save_json
         out = Path(out)
         figs = [('dacs_mix.png', lambda: show_mix(self, n=2) if self.last else None),
                 ('dacs_pseudo_labels.png', lambda: show_snapshots(self, n=3) if self.snapshots and self.watch is not None else None),
-                ('dacs_confidence.png', lambda: plot_confidence(self).figure if self.log else None)]
+                ('dacs_confidence.png', lambda: plot_confidence(self).figure if self.log else None),
+                ('dacs_pseudo_quality.png', lambda: plot_pseudo_quality(self.quality).figure if self.quality else None)]
         for name, make in figs:
             fig = make()
             if fig is not None: fig.savefig(out/name, dpi=80); plt.close(fig)
         save_json(out/'dacs_confidence.json', self.log)
+        if self.quality: save_json(out/'dacs_pseudo_quality.json', {it: {k: v.tolist() for k, v in q.items()} for it, q in self.quality.items()})
+
+    def run_results(self) -> dict:
+        "For a run's `results.json`: the watched pseudo-labels' quality at the last kept iteration (`pseudo_quality_summary`)."
+        if not self.quality: return {}
+        it = max(self.quality)
+        return dict(pseudo_labels=dict(pseudo_quality_summary({it: self.quality[it]}).loc[it].to_dict(), iteration=it, images=len(self.watch_labels)))
 
     def state_dict(self) -> dict:
-        return dict(teacher=None if self.teacher is None else self.teacher.state_dict(), log=self.log, snapshots=self.snapshots)
+        return dict(teacher=None if self.teacher is None else self.teacher.state_dict(), log=self.log, snapshots=self.snapshots, quality=self.quality)
     def load_state_dict(self, s: dict):
         if s['teacher'] is not None:
             if self.teacher is None: self.teacher = self._new_teacher()
             self.teacher.load_state_dict(s['teacher'])
-        self.log, self.snapshots = s['log'], s.get('snapshots', {})
+        self.log, self.snapshots, self.quality = s['log'], s.get('snapshots', {}), s.get('quality', {})
 
 # %% ../nbs/10_dacs.ipynb #8697fd48
 def _img(x): return x.permute(1, 2, 0).clamp(0, 255).numpy().astype(np.uint8)
@@ -282,18 +345,33 @@ def plot_confidence(dacs: DACS, smooth: int=50, ax=None):
     ax.set_xlabel('iteration'); ax.set_ylabel('pseudo-label weight q'); ax.set_ylim(0, 1)
     return ax
 
+def plot_pseudo_quality(quality: dict,   # iteration → `pseudo_label_quality` counts (e.g. `DACS.quality`, or read from JSON)
+                        ax=None, title: str|None=None):
+    "The watched pseudo-labels over training: % confident, accuracy of the confident and of all pixels, mIoU19."
+    import matplotlib.pyplot as plt
+    df = pseudo_quality_summary(quality)
+    ax = ax or plt.subplots(figsize=(8, 2.8))[1]
+    for col, lbl, st in [('confident', 'confident pixels', ':'), ('acc_confident', 'accuracy of confident pixels', '-'),
+                         ('acc_all', 'accuracy of all pixels', '--'), ('miou', 'pseudo-label mIoU', '-.')]:
+        ax.plot(df.index, df[col], st, marker='o', ms=3, label=lbl)
+    ax.set_xlabel('iteration'); ax.set_ylabel('%'); ax.set_ylim(0, 100); ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))
+    if title: ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    return ax
+
 # %% ../nbs/10_dacs.ipynb #9a39a05b
 from .experiment import Method, register_method
 
-def watch_images(learn, n: int=4) -> torch.Tensor|None:
-    "The first `n` target validation images at the test scale, uint8 `n×3×H×W` (for `DACS(watch=...)`)."
-    if learn is None or len(learn.dls.loaders) < 2: return None
+def watch_set(learn, n: int=16) -> dict:
+    "`DACS`'s `watch` and `watch_labels`: the first `n` target validation images at the test scale (uint8 `n×3×H×W`) and their labels; `{}` without a validation set."
+    if learn is None or len(learn.dls.loaders) < 2: return {}
     ds = learn.dls.valid.dataset
-    return torch.stack([ds[i][0] for i in range(min(n, len(ds)))])
+    items = [ds[i] for i in range(min(n, len(ds)))]
+    return dict(watch=torch.stack([x for x, _ in items]), watch_labels=torch.stack([torch.as_tensor(y) for _, y in items]).to(torch.uint8))
 
 def dacs_callbacks(cfg, learn=None, **kwargs) -> list:
     "The `dacs` method's callbacks for run config `cfg` (`cfg.method_kwargs` override the `DACS` arguments)."
-    return [DACS(**{**dict(alpha=cfg.ema_alpha or 0.99, watch=watch_images(learn)), **kwargs, **cfg.method_kwargs})]
+    return [DACS(**{**dict(alpha=cfg.ema_alpha or 0.99), **watch_set(learn), **kwargs, **cfg.method_kwargs})]
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))

@@ -156,7 +156,7 @@ def daformer_callbacks(alpha: float=0.999,            # EMA rate
 
 # %% ../nbs/11_daformer.ipynb #901d03b5
 from .experiment import Method, register_method
-from .dacs import dacs_callbacks, watch_images
+from .dacs import dacs_callbacks, watch_set
 
 def rcs_sampler(cfg, ds) -> RareClassSampler:
     "The rare-class sampler of run config `cfg` over source dataset `ds` (min_pixels scaled to the crop)."
@@ -187,7 +187,7 @@ def rcs_report(cfg, n_it: int=200) -> dict:
 
 def daformer_method_callbacks(cfg, learn=None) -> list:
     "The `daformer` method's callbacks for run config `cfg`."
-    return daformer_callbacks(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0], watch=watch_images(learn), **cfg.method_kwargs)
+    return daformer_callbacks(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0], **watch_set(learn), **cfg.method_kwargs)
 
 register_method(Method('dacs_rcs', callbacks=dacs_callbacks, sampler=rcs_sampler, recipe=dict(warmup=0), report=rcs_report,
                        description='DACS + rare-class sampling'))

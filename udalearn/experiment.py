@@ -207,6 +207,7 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
                peak_mem_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, threads=torch.get_num_threads(),
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
                history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
+    for cb in learn.cbs: res.update(getattr(cb, 'run_results', dict)())   # what a method measures about itself
     save_json(out/'results.json', res, indent=1)
     torch.save(learn.model.state_dict(), out/'model.pth')
     _save_pictures(learn, cm, out)
@@ -406,4 +407,20 @@ def bench_markdown(rep: dict) -> str:
                          f"(timed alternately in one process; about 7 forward-equivalents against 3 would give {7/3:.2f}×).")
     lines += ['', '## Per-class IoU (mean over seeds)', '', '| class | ' + ' | '.join(s) + ' |', '|---|' + '---|'*len(s)]
     lines += [f"| {c} | " + ' | '.join(f"{v['iou'][c]:.1f}" for v in s.values()) + ' |' for c in CLASSES]
-    return '\n'.join(lines) + '\n'
+    return '\n'.join(lines + _pseudo_label_lines(rep['runs'])) + '\n'
+
+def _pseudo_label_lines(runs: list) -> list:
+    "The report's section on the teacher's pseudo-labels at the end of training, for the runs that measured them."
+    by = {}
+    for r in runs:
+        if r.get('pseudo_labels'): by.setdefault(r['method'], []).append(r['pseudo_labels'])
+    if not by: return []
+    n = next(iter(by.values()))[0]['images']
+    lines = ['', '## Teacher pseudo-labels at the end of training (mean over seeds)', '',
+             f"Scored against the labels of the first {n} target validation images, at the evaluation's resolution; "
+             "confident: confidence at or above the pseudo-label threshold.", '',
+             '| method | seeds | confident pixels % | accuracy of confident % | accuracy of all % | pseudo-label mIoU19 |', '|---|---|---|---|---|---|']
+    for m, ps in by.items():
+        mean = {k: np.mean([p[k] for p in ps]) for k in ('confident', 'acc_confident', 'acc_all', 'miou')}
+        lines.append(f"| {m} | {len(ps)} | {mean['confident']:.1f} | {mean['acc_confident']:.1f} | {mean['acc_all']:.1f} | {mean['miou']:.1f} |")
+    return lines
