@@ -10,17 +10,17 @@ import copy, math
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr
-from fastai.callback.core import Callback
-from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize
+from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .metrics import ConfusionMatrix
 from .learner import upsample, seg_ce
+from fastcore.basics import store_attr
+from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'pseudo_quality_summary',
            'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb', 'color_jitter',
            'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
-           'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks']
+           'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks', 'score_predictions']
 
 # %% ../nbs/10_dacs.ipynb #649bb307
 @torch.no_grad()
@@ -359,7 +359,7 @@ def plot_pseudo_quality(quality: dict,   # iteration → `pseudo_label_quality` 
     ax.figure.tight_layout()
     return ax
 
-# %% ../nbs/10_dacs.ipynb #9a39a05b
+# %% ../nbs/10_dacs.ipynb #04abca04
 from .experiment import Method, register_method
 
 def watch_set(learn, n: int=16) -> dict:
@@ -372,6 +372,21 @@ def watch_set(learn, n: int=16) -> dict:
 def dacs_callbacks(cfg, learn=None, **kwargs) -> list:
     "The `dacs` method's callbacks for run config `cfg` (`cfg.method_kwargs` override the `DACS` arguments)."
     return [DACS(**{**dict(alpha=cfg.ema_alpha or 0.99), **watch_set(learn), **kwargs, **cfg.method_kwargs})]
+
+@torch.no_grad()
+def score_predictions(learn,                  # a learner with a target validation set (e.g. from `load_run`)
+                      n: int=16,              # score on the first `n` target validation images (`watch_set`)
+                      threshold: float=0.968, # the confidence that counts a pixel as reliable
+                      mode: str='eval',       # 'eval': the model as evaluated; 'teacher': `teacher_mode` (BatchNorm on the batch's statistics)
+                     ) -> dict:
+    "How good pseudo-labels from `learn.model` would be: `pseudo_label_quality` of its predictions on the watched images, scored as a `DACS` teacher's are."
+    w = watch_set(learn, n)
+    if not w: raise ValueError('score_predictions needs a learner with a target validation set')
+    model = copy.deepcopy(learn.model)                 # a copy: teacher mode moves BN statistics, and the learner keeps its mode
+    teacher_mode(model) if mode == 'teacher' else model.eval()
+    y = w['watch_labels'].to(next(model.parameters()).device)
+    logits = _logits(model(learn.normalize(w['watch'].to(y.device))))
+    return pseudo_label_quality(*pseudo_label(logits, y.shape[-2:], threshold)[:2], y, threshold)
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))
