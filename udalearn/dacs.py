@@ -17,9 +17,9 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'pseudo_quality_summary',
-           'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb', 'color_jitter',
-           'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
+__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'score_logits',
+           'pseudo_quality_summary', 'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb',
+           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
            'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks', 'score_predictions']
 
 # %% ../nbs/10_dacs.ipynb #649bb307
@@ -75,6 +75,15 @@ def pseudo_label_quality(lbl: torch.Tensor,      # pseudo-labels `B×H×W`
     sure_target = torch.where(conf >= threshold, target, torch.full_like(target, IGNORE))
     return {k: ConfusionMatrix(n_classes).update(lbl, t).counts.cpu() for k, t in (('all', target), ('sure', sure_target))}
 
+@torch.no_grad()
+def score_logits(logits: torch.Tensor,      # a teacher's logits `B×C×h×w`
+                 target: torch.Tensor,      # the true labels `B×H×W`
+                 threshold: float=0.968,    # the confidence that counts a pixel as reliable
+                ) -> dict:
+    "`pseudo_label_quality` of the pseudo-labels of `logits` at the labels' resolution, as the evaluation scores, one image at a time (full-resolution probabilities of a batch are large)."
+    scores = [pseudo_label_quality(*pseudo_label(l[None], t.shape[-2:], threshold)[:2], t[None], threshold, l.shape[0]) for l, t in zip(logits, target)]
+    return {k: sum(sc[k] for sc in scores) for k in ('all', 'sure')}
+
 def _counts_cm(counts) -> ConfusionMatrix:
     "A `ConfusionMatrix` holding `counts` (a tensor or the nested list of a JSON file)."
     counts = torch.as_tensor(counts, dtype=torch.int64)
@@ -107,7 +116,7 @@ def pseudo_class_table(quality: dict,      # iteration → `pseudo_label_quality
     share, other = (wrong/n_true.clamp(min=1)[:, None]).max(1)
     with np.errstate(invalid='ignore', divide='ignore'):
         df = pd.DataFrame({'IoU': 100*a.iou, 'confident & right': (100*tp/n_true).numpy(), 'precision (confident)': (100*tp/n_called).numpy(),
-                           'confidently called': [f'{names[o]} {100*v:.0f} %' if v > 0 else '–' for o, v in zip(other.tolist(), share.tolist())]},
+                           'confidently called': [f'{names[o]} {100*v:.0f} %' if round(100*v) >= 1 else '–' for o, v in zip(other.tolist(), share.tolist())]},
                           index=list(names))
     return df[n_true.numpy() > 0]
 
@@ -263,11 +272,9 @@ class DACS(Callback):
         if self.training and self.watch is not None and (self.learn.it % self.watch_every == 0 or self.learn.it == self.learn.max_iters):
             x = self.learn.normalize(self.watch.to(self.learn.xb[0].device))
             logits = self.teacher_predict(x)
-            lbl, conf, _ = pseudo_label(logits, x.shape[-2:], self.threshold)
+            lbl, conf, _ = pseudo_label(logits[:4], x.shape[-2:], self.threshold)   # the pictures show the first few
             self.snapshots[self.learn.it] = (lbl.to(torch.uint8).cpu(), (conf >= self.threshold).cpu())
-            if self.watch_labels is not None:   # scored at the labels' resolution, as the evaluation does
-                y = self.watch_labels.to(logits.device)
-                self.quality[self.learn.it] = pseudo_label_quality(*pseudo_label(logits, y.shape[-2:], self.threshold)[:2], y, self.threshold)
+            if self.watch_labels is not None: self.quality[self.learn.it] = score_logits(logits, self.watch_labels.to(logits.device), self.threshold)
 
     def save_pictures(self, out):
         "Write the last mixed batch, the watched pseudo-labels, the confidence weight and the pseudo-labels' quality as PNGs (weight and quality as JSON too) into `out`."
@@ -362,16 +369,19 @@ def plot_pseudo_quality(quality: dict,   # iteration → `pseudo_label_quality` 
 # %% ../nbs/10_dacs.ipynb #04abca04
 from .experiment import Method, register_method
 
-def watch_set(learn, n: int=16) -> dict:
-    "`DACS`'s `watch` and `watch_labels`: the first `n` target validation images at the test scale (uint8 `n×3×H×W`) and their labels; `{}` without a validation set."
+def watch_set(learn, n: int=16,
+              iters: int|None=None,   # the run's length: watch about six times over it, at most every 500 iterations
+             ) -> dict:
+    "`DACS`'s `watch` and `watch_labels`: the first `n` target validation images at the test scale (uint8 `n×3×H×W`) and their labels (and `watch_every` for `iters`); `{}` without a validation set."
     if learn is None or len(learn.dls.loaders) < 2: return {}
     ds = learn.dls.valid.dataset
     items = [ds[i] for i in range(min(n, len(ds)))]
-    return dict(watch=torch.stack([x for x, _ in items]), watch_labels=torch.stack([torch.as_tensor(y) for _, y in items]).to(torch.uint8))
+    return dict(watch=torch.stack([x for x, _ in items]), watch_labels=torch.stack([torch.as_tensor(y) for _, y in items]).to(torch.uint8),
+                **({} if iters is None else dict(watch_every=max(500, iters//6))))
 
 def dacs_callbacks(cfg, learn=None, **kwargs) -> list:
     "The `dacs` method's callbacks for run config `cfg` (`cfg.method_kwargs` override the `DACS` arguments)."
-    return [DACS(**{**dict(alpha=cfg.ema_alpha or 0.99), **watch_set(learn), **kwargs, **cfg.method_kwargs})]
+    return [DACS(**{**dict(alpha=cfg.ema_alpha or 0.99), **watch_set(learn, iters=cfg.iters), **kwargs, **cfg.method_kwargs})]
 
 @torch.no_grad()
 def score_predictions(learn,                  # a learner with a target validation set (e.g. from `load_run`)
@@ -385,8 +395,7 @@ def score_predictions(learn,                  # a learner with a target validati
     model = copy.deepcopy(learn.model)                 # a copy: teacher mode moves BN statistics, and the learner keeps its mode
     teacher_mode(model) if mode == 'teacher' else model.eval()
     y = w['watch_labels'].to(next(model.parameters()).device)
-    logits = _logits(model(learn.normalize(w['watch'].to(y.device))))
-    return pseudo_label_quality(*pseudo_label(logits, y.shape[-2:], threshold)[:2], y, threshold)
+    return score_logits(_logits(model(learn.normalize(w['watch'].to(y.device)))), y, threshold)
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))
