@@ -228,7 +228,7 @@ class DACS(Callback):
                  ignore_bottom: int=0,         # ... and at the bottom (DAFormer: 15 and 120 for 512 crops)
                  weight: float=1.,             # λ of the mix loss (DACS: 1)
                  reduction: str='all',         # mix-loss reduction ('all': the reference's mmseg mean)
-                 watch: torch.Tensor|None=None,  # uint8 target images `N×3×H×W` whose pseudo-labels are kept over training
+                 watch: torch.Tensor|None=None,  # uint8 target images `N×3×H×W` whose pseudo-labels are kept (the first 4) over training
                  watch_labels: torch.Tensor|None=None,  # their true labels `N×H'×W'`: the pseudo-labels' quality is kept too
                  watch_every: int=500,         # ... every this many iterations
                 ):
