@@ -92,13 +92,14 @@ def _counts_cm(counts) -> ConfusionMatrix:
 
 def pseudo_quality_summary(quality: dict,  # iteration → `pseudo_label_quality` counts (int or str keys, as read from JSON)
                           ) -> 'pd.DataFrame':
-    "Per kept iteration: % of labelled pixels that are confident, accuracy (%) of the confident and of all pseudo-labels, and their mIoU19."
+    "Per kept iteration: % of labelled pixels that are confident, accuracy (%) of the confident, the unconfident and all pseudo-labels, and their mIoU19."
     import pandas as pd
     rows = {}
     for it, q in sorted(quality.items(), key=lambda kv: int(kv[0])):
         a, s = _counts_cm(q['all']), _counts_cm(q['sure'])
         n = a.counts.sum().item()
-        rows[int(it)] = dict(confident=100*s.counts.sum().item()/n if n else float('nan'), acc_confident=s.acc, acc_all=a.acc,
+        rows[int(it)] = dict(confident=100*s.counts.sum().item()/n if n else float('nan'), acc_confident=s.acc,
+                             acc_unconfident=_counts_cm(a.counts - s.counts).acc, acc_all=a.acc,
                              miou=a.miou() if a.counts.shape[0] == N_CLASSES else a.miou(None))
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('iteration')
 
@@ -106,18 +107,19 @@ def pseudo_class_table(quality: dict,      # iteration → `pseudo_label_quality
                        it: int|None=None,  # the kept iteration to read; default the last
                        names: list|None=None,  # class names; default the Cityscapes names
                       ) -> 'pd.DataFrame':
-    "Per class at iteration `it`: pseudo-label IoU, % of the class labelled confidently and correctly, precision of its confident labels, and what its pixels are most often confidently mistaken for."
+    "Per class at iteration `it`: pseudo-label IoU, % of the class labelled confidently and correctly, precision of its confident labels, and what its pixels are most often mistaken for (all of them, and the confident ones)."
     import pandas as pd
     key = max(quality, key=int) if it is None else next(k for k in quality if int(k) == it)
     a, s = _counts_cm(quality[key]['all']), _counts_cm(quality[key]['sure'])
     names = names or (CLASSES if a.n_classes == N_CLASSES else [str(i) for i in range(a.n_classes)])
     tp, n_true, n_called = s.mat.diagonal().double(), a.counts.sum(1).double(), s.mat.sum(0).double()
-    wrong = s.mat.double().clone(); wrong.fill_diagonal_(0)
-    share, other = (wrong/n_true.clamp(min=1)[:, None]).max(1)
+    def top_error(mat):   # per true class: the other class most of its pixels get, with their share of the class ('–' under 1 %)
+        wrong = mat.double().clone(); wrong.fill_diagonal_(0)
+        share, other = (wrong/n_true.clamp(min=1)[:, None]).max(1)
+        return [f'{names[o]} {100*v:.0f} %' if round(100*v) >= 1 else '–' for o, v in zip(other.tolist(), share.tolist())]
     with np.errstate(invalid='ignore', divide='ignore'):
         df = pd.DataFrame({'IoU': 100*a.iou, 'confident & right': (100*tp/n_true).numpy(), 'precision (confident)': (100*tp/n_called).numpy(),
-                           'confidently called': [f'{names[o]} {100*v:.0f} %' if round(100*v) >= 1 else '–' for o, v in zip(other.tolist(), share.tolist())]},
-                          index=list(names))
+                           'mostly called': top_error(a.mat), 'confidently called': top_error(s.mat)}, index=list(names))
     return df[n_true.numpy() > 0]
 
 # %% ../nbs/10_dacs.ipynb #8412171f
@@ -354,13 +356,14 @@ def plot_confidence(dacs: DACS, smooth: int=50, ax=None):
 
 def plot_pseudo_quality(quality: dict,   # iteration → `pseudo_label_quality` counts (e.g. `DACS.quality`, or read from JSON)
                         ax=None, title: str|None=None):
-    "The watched pseudo-labels over training: % confident, accuracy of the confident and of all pixels, mIoU19."
+    "The watched pseudo-labels over training: % confident, accuracy of the confident, unconfident and all pixels, mIoU19."
     import matplotlib.pyplot as plt
     df = pseudo_quality_summary(quality)
     ax = ax or plt.subplots(figsize=(8, 2.8))[1]
     for col, lbl, st in [('confident', 'confident pixels', ':'), ('acc_confident', 'accuracy of confident pixels', '-'),
+                         ('acc_unconfident', 'accuracy of unconfident pixels', (0, (5, 1, 1, 1))),
                          ('acc_all', 'accuracy of all pixels', '--'), ('miou', 'pseudo-label mIoU', '-.')]:
-        ax.plot(df.index, df[col], st, marker='o', ms=3, label=lbl)
+        ax.plot(df.index, df[col], linestyle=st, marker='o', ms=3, label=lbl)
     ax.set_xlabel('iteration'); ax.set_ylabel('%'); ax.set_ylim(0, 100); ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))
     if title: ax.set_title(title, fontsize=10)
     ax.figure.tight_layout()
