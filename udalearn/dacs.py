@@ -7,6 +7,7 @@ Docs: https://udalearn.github.io/udalearn/dacs.html.md"""
 # %% ../nbs/10_dacs.ipynb #4ff0a68f
 from __future__ import annotations
 import copy, math
+from functools import partial
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -53,12 +54,13 @@ def pseudo_label(logits: torch.Tensor,     # teacher logits `B×C×h×w`
     conf, lbl = p.max(1)
     return lbl, conf, (conf >= threshold).float().mean()
 
-def pseudo_weight(q, shape,                # the batch weight and the `B×H×W` shape
+def pseudo_weight(q, shape,                # the batch weight (or per-pixel weights `B×H×W`) and the `B×H×W` shape
                   ignore_top: int=0,       # rows at the top that get weight 0
                   ignore_bottom: int=0,    # rows at the bottom that get weight 0
                   device=None) -> torch.Tensor:
-    "The pixel weights of the target pseudo-labels: `q` everywhere except the ignored top and bottom rows."
-    w = torch.full(tuple(shape), float(q), device=device)
+    "The pixel weights of the target pseudo-labels: `q` everywhere (or per pixel, when `q` is a `B×H×W` tensor) except the ignored top and bottom rows."
+    q = torch.as_tensor(q, dtype=torch.float32, device=device)
+    w = q.expand(tuple(shape)).clone() if q.ndim else torch.full(tuple(shape), float(q), device=device)
     if ignore_top: w[:, :ignore_top] = 0
     if ignore_bottom: w[:, w.shape[1] - ignore_bottom:] = 0
     return w
@@ -222,6 +224,7 @@ class DACS(Callback):
     def __init__(self,
                  alpha: float=0.99,            # EMA rate (DACS 0.99, DAFormer 0.999)
                  threshold: float=0.968,       # pseudo-label confidence threshold of the weight q
+                 confidence: str='batch',      # target pixel weights: 'batch' (the reference's one scalar q) or 'pixel' (1 where confident, else 0)
                  mix_mode: str='batch',        # ClassMix classes: 'batch' (DAFormer code) or 'image' (DACS paper)
                  jitter: float=0.2,            # colour-jitter strength (0 disables)
                  jitter_p: float=0.2,          # jitter when U(0,1) > jitter_p
@@ -234,6 +237,7 @@ class DACS(Callback):
                  watch_labels: torch.Tensor|None=None,  # their true labels `N×H'×W'`: the pseudo-labels' quality is kept too
                  watch_every: int=500,         # ... every this many iterations
                 ):
+        if confidence not in ('batch', 'pixel'): raise ValueError(f"confidence must be 'batch' or 'pixel', not {confidence!r}")
         store_attr(but='watch,watch_labels')
         self.watch, self.watch_labels, self.teacher, self.log, self.snapshots, self.quality, self.last = watch, watch_labels, None, [], {}, {}, None
 
@@ -261,12 +265,13 @@ class DACS(Callback):
         m = class_mix_masks(ys, self.mix_mode).to(xs.device)
         x_mix = mix(m, xs, xt)
         y_mix = mix(m, ys, pl)
-        w_mix = mix(m, torch.ones_like(conf), pseudo_weight(q, conf.shape, self.ignore_top, self.ignore_bottom, conf.device))
+        w_t = q if self.confidence == 'batch' else (conf >= self.threshold).float()
+        w_mix = mix(m, torch.ones_like(conf), pseudo_weight(w_t, conf.shape, self.ignore_top, self.ignore_bottom, conf.device))
         x_aug = learn.normalize(255*strong_augment(learn.denormalize(x_mix)/255, self.jitter, self.jitter_p, self.blur))
         loss = seg_ce(_logits(learn.model(x_aug)), y_mix, weight=w_mix, reduction=self.reduction)
         learn.add_loss('mix', loss, self.weight)
         self.log.append(dict(it=learn.it, q=float(q)))
-        self.last = dict(xs=learn.denormalize(xs), ys=ys, xt=learn.denormalize(xt), pl=pl, mask=m, x_mix=learn.denormalize(x_aug),
+        self.last = dict(xs=learn.denormalize(xs), ys=ys, xt=learn.denormalize(xt), pl=pl, conf=conf, mask=m, x_mix=learn.denormalize(x_aug),
                          y_mix=y_mix, w_mix=w_mix)
         self.last = {k: v[:4].detach() for k, v in self.last.items()}   # moved to the CPU only when drawn
 
@@ -402,3 +407,5 @@ def score_predictions(learn,                  # a learner with a target validati
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))
+register_method(Method('dacs_pixel', callbacks=partial(dacs_callbacks, confidence='pixel'), recipe=dict(warmup=0),
+                       description="DACS with a per-pixel confidence mask instead of the batch weight q (an ablation)"))
