@@ -59,8 +59,7 @@ def pseudo_weight(q, shape,                # the batch weight (or per-pixel weig
                   ignore_bottom: int=0,    # rows at the bottom that get weight 0
                   device=None) -> torch.Tensor:
     "The pixel weights of the target pseudo-labels: `q` everywhere (or per pixel, when `q` is a `B×H×W` tensor) except the ignored top and bottom rows."
-    q = torch.as_tensor(q, dtype=torch.float32, device=device)
-    w = q.expand(tuple(shape)).clone() if q.ndim else torch.full(tuple(shape), float(q), device=device)
+    w = torch.as_tensor(q, dtype=torch.float32, device=device).expand(tuple(shape)).clone()   # a scalar broadcasts
     if ignore_top: w[:, :ignore_top] = 0
     if ignore_bottom: w[:, w.shape[1] - ignore_bottom:] = 0
     return w
