@@ -78,3 +78,20 @@ def test_init_starts_a_run_from_another_runs_weights(minicity_root, tmp_path):
     assert all(torch.equal(v, torch.load(out/'model.pth', weights_only=True)[k]) for k, v in load_run(out, device='cpu').model.state_dict().items())
     e = run_cli('train', '--root', minicity_root, '--out', tmp_path/'bad', '--init', tmp_path/'nowhere', *TINY)
     assert e.returncode == 2 and 'no trained weights' in e.stderr and 'Traceback' not in e.stderr
+
+def test_method_arg_reaches_the_method(minicity_root, tmp_path):
+    "`--method-arg KEY=VALUE` becomes the run's `method_kwargs` and the method's callback uses it; a key or value the method refuses, or a method without arguments, exits 2 before any run folder is made."
+    from udalearn.experiment import load_run
+    out = tmp_path/'dacs_args'
+    r = run_cli('train', '--root', minicity_root, '--out', out, '--method', 'dacs',
+                '--method-arg', 'confidence=pixel', '--method-arg', 'threshold=0.5', *TINY)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out/'config.json').read_text())['method_kwargs'] == {'confidence': 'pixel', 'threshold': 0.5}
+    dacs = load_run(out, device='cpu').dacs
+    assert (dacs.confidence, dacs.threshold, dacs.alpha) == ('pixel', 0.5, 0.99)   # the other arguments keep the method's defaults
+    for method, arg, says in [('dacs', 'bogus=1', "unexpected keyword argument 'bogus'"), ('dacs', 'confidence=half', 'confidence must be'),
+                              ('source_only', 'alpha=0.9', 'takes no arguments')]:
+        bad = tmp_path/f'{method}_{arg}'
+        r = run_cli('train', '--root', minicity_root, '--out', bad, '--method', method, '--method-arg', arg, *TINY)
+        assert r.returncode == 2 and says in r.stderr and 'Traceback' not in r.stderr, r.stderr
+        assert not bad.exists()

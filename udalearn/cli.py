@@ -17,8 +17,8 @@ from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
 __all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'domain_overrides',
-           'cmd_prepare', 'cmd_info', 'demo_pictures', 'cmd_train', 'cmd_eval', 'cmd_bench', 'cmd_pretrain', 'cmd_demo',
-           'parser', 'main']
+           'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'check_method_args', 'cmd_train', 'cmd_eval',
+           'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -66,9 +66,21 @@ def domain_overrides(items: list) -> dict:
         if not (eq and dot) or dom not in ('gta', 'synthia', 'cityscapes') or knob not in knobs:
             raise DataError(f"--set {it!r}: expected DOMAIN.KNOB=VALUE with DOMAIN one of gta, synthia, cityscapes and KNOB a "
                             f"field of udalearn.data.minicity.Domain ({', '.join(sorted(knobs))})")
-        try: v = json.loads(val)
-        except json.JSONDecodeError: v = val
-        out.setdefault(dom, {})[knob] = tuple(v) if isinstance(v, list) else v
+        v = _json_value(val); out.setdefault(dom, {})[knob] = tuple(v) if isinstance(v, list) else v
+    return out
+
+def _json_value(s: str):
+    "`s` read as JSON (numbers, lists, `true`, `null`), else the string itself."
+    try: return json.loads(s)
+    except json.JSONDecodeError: return s
+
+def method_args(items: list) -> dict:
+    "Parse `KEY=VALUE` strings (e.g. `confidence=pixel`, `threshold=0.9`) into a run's `method_kwargs`."
+    out = {}
+    for it in items:
+        key, eq, val = it.partition('=')
+        if not (eq and key.isidentifier()): raise DataError(f"--method-arg {it!r}: expected KEY=VALUE, e.g. confidence=pixel")
+        out[key] = _json_value(val)
     return out
 
 def cmd_prepare(a):
@@ -119,9 +131,18 @@ def _config(a):
         if getattr(a, k, None): over[k] = tuple(getattr(a, k))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
+    if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = replace(cfg, **over)
     _check_methods([cfg.method] + (a.methods.split(',') if getattr(a, 'methods', None) else []))
+    if cfg.method_kwargs: check_method_args(cfg)
     return cfg
+
+def check_method_args(cfg):
+    "Raise `DataError` unless `cfg.method`'s callbacks accept `cfg.method_kwargs` (built once without a learner to see)."
+    from udalearn.experiment import get_method
+    try: cbs = get_method(cfg.method).callbacks(cfg, None)
+    except (TypeError, ValueError) as e: raise DataError(f"--method-arg for {cfg.method}: {e}") from None
+    if not cbs: raise DataError(f"--method-arg: method {cfg.method!r} takes no arguments")
 
 def _check_methods(names):
     from udalearn.experiment import get_method
@@ -243,6 +264,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--seed', type=int)
     s.add_argument('--out', type=Path, required=True, help='run folder (checkpoints, results.json, pictures)')
     s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
+    s.add_argument('--method-arg', action='append', metavar='KEY=VALUE',
+                   help="a keyword argument of the method's callbacks, e.g. confidence=pixel for dacs (repeatable)")
     s = add('eval', cmd_eval, 'evaluate a trained run on the target validation split')
     s.add_argument('run', type=Path, help='a run folder, or a checkpoint/model file inside one')
     s.add_argument('--target-root', type=Path, default=None, help='evaluate on this target root instead of the run\'s')
