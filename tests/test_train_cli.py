@@ -55,3 +55,15 @@ def test_bench_report(minicity_root, tmp_path):
     assert [x['seed'] for x in rep['runs']] == [0, 1] and rep['loader_images_per_s'] > 0
     md = (tmp_path/'b'/'bench.md').read_text()
     assert '| source_only | 2 |' in md and 'images/s' in md and 'Per-class IoU' in md
+
+def test_resume_and_bench_refuse_other_settings(run, minicity_root, tmp_path):
+    "A run resumed, or reused by `bench`, under other settings than it was trained with is refused, the differing setting named, its files untouched."
+    import shutil
+    out, _ = run
+    before = (out/'config.json').read_text()
+    r = run_cli('train', '--root', minicity_root, '--out', out, '--resume', *TINY, '--iters', '9')
+    assert r.returncode == 2 and 'iters: 6, now 9' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert (out/'config.json').read_text() == before and json.loads((out/'results.json').read_text())['iters'] == 6
+    shutil.copytree(out, tmp_path/'b'/'source_only_s0')
+    r = run_cli('bench', '--root', minicity_root, '--out', tmp_path/'b', '--methods', 'source_only', *TINY, '--crop', '32', '32')
+    assert r.returncode == 2 and 'crop: [64, 64], now [32, 32]' in r.stderr and not (tmp_path/'b'/'bench.json').exists(), r.stderr

@@ -20,10 +20,11 @@ from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoin
 from .metrics import ConfusionMatrix
 
 # %% auto #0
-__all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method',
-           'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
-           'make_learner', 'portable', 'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio',
-           'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+__all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config', 'minicity_config', 'build_model',
+           'Method', 'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights',
+           'model_state', 'make_learner', 'portable', 'config_changes', 'train_run', 'load_run', 'adapt_bn',
+           'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed',
+           'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -190,9 +191,26 @@ def portable(cfg: RunConfig) -> dict:
     "The config as a dict with the home folder written `~`, so reports do not carry one machine's paths."
     return {k: tilde(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()}
 
+RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last')
+
+def config_changes(saved: dict,               # a run's `config.json`
+                   cfg: RunConfig,            # the config asked for now
+                   free=RUN_FREE,             # settings that may differ: where the data lie, how it runs, how often it is checked
+                  ) -> dict:
+    "The settings in which `cfg` differs from a run's saved config, as `{name: (saved, now)}`; `free` ones do not count."
+    now = json.loads(json.dumps(portable(cfg)))                 # tuples as lists, the home folder as `~`, as saved
+    return {k: (v, now[k]) for k, v in saved.items() if k in now and k not in free and v != now[k]}
+
+def _refuse_changes(run: Path, saved: dict, cfg: RunConfig, free=RUN_FREE):
+    if d := config_changes(saved, cfg, free):
+        raise DataError(f"{run} was trained with other settings ({', '.join(f'{k}: {a!r}, now {b!r}' for k, (a, b) in d.items())}); "
+                        "repeat its options, or give another output folder")
+
 def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
-    "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."
+    "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results. With `resume`, a run already in `out` continues only under the same settings."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if resume and (out/'config.json').exists() and (last_checkpoint(out/'checkpoints') or (out/'results.json').exists()):
+        _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
     save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)
@@ -273,7 +291,7 @@ def _save_pictures(learn, cm, out):
             if hasattr(cb, 'save_pictures'): cb.save_pictures(out)
     except Exception as e: print(f'pictures skipped: {e}')
 
-# %% ../nbs/08_experiment.ipynb #57582a95
+# %% ../nbs/08_experiment.ipynb #22a70731
 def measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
     "Images per second the training loader of `cfg` delivers with `workers` processes (source + target images)."
     dls = make_dls(replace(cfg, workers=workers), Method('paired'))
@@ -300,7 +318,9 @@ def bench(cfg: RunConfig, methods=('source_only', 'oracle'), seeds=(0,), out='be
     for m in methods:
         for s in sorted(set(seeds) | set((extra_seeds or {}).get(m, ()))):
             d = out/f'{m}_s{s}'
-            if (d/'results.json').exists(): r = json.loads((d/'results.json').read_text())
+            if (d/'results.json').exists():     # reused; it may have its own start (`init`), the rest must be this bench's
+                _refuse_changes(d, json.loads((d/'config.json').read_text()), replace(cfg, method=m, seed=s), RUN_FREE + ('init',))
+                r = json.loads((d/'results.json').read_text())
             else:
                 print(f'== {m} seed {s}'); r = train_run(replace(cfg, method=m, seed=s), d, resume=True, progress=progress)
             runs.append({**r, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
