@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
     run_args(s); s.add_argument('--method', default=None, help='source_only (default), oracle, dacs, dacs_rcs, dacs_rcs_fd, daformer, ...')
     s.add_argument('--seed', type=int)
     s.add_argument('--out', type=Path, required=True, help='run folder (checkpoints, results.json, pictures)')
-    s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out')
+    s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out (give the options the run started with)')
     s.add_argument('--method-arg', action='append', metavar='KEY=VALUE',
                    help="a keyword argument of the method's callbacks, e.g. confidence=pixel for dacs (repeatable)")
     s = add('eval', cmd_eval, 'evaluate a trained run on the target validation split')
