@@ -1,8 +1,8 @@
-"""Everything a notebook or script needs in one import: `from udalearn.all import *`.
+# Everything a notebook or script needs in one import: `from udalearn.all import *`.
+#
+# Written by hand (as fastai's `all` modules are): each exported module's public names, the command line aside.
+# `tests/test_all.py` fails when a new module is exported and not added here.
 
-Written by hand (as fastai's `all` modules are): each exported module's public names, the command line aside.
-`tests/test_all.py` fails when a new module is exported and not added here.
-"""
 from .core import *
 from .data.labels import *
 from .data.datasets import *
