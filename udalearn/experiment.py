@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/experiment.html.md"""
 
 # %% ../nbs/08_experiment.ipynb #9720c76e
 from __future__ import annotations
-import json, os, time, resource, math, platform
+import json, os, re, sys, time, resource, math, platform
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -22,9 +22,9 @@ from .metrics import ConfusionMatrix
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config', 'minicity_config', 'build_model',
            'Method', 'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights',
-           'model_state', 'make_learner', 'portable', 'config_changes', 'train_run', 'load_run', 'adapt_bn',
-           'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed',
-           'method_table', 'bench_markdown']
+           'model_state', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb',
+           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
+           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -206,12 +206,24 @@ def _refuse_changes(run: Path, saved: dict, cfg: RunConfig, free=RUN_FREE):
         raise DataError(f"{run} was trained with other settings ({', '.join(f'{k}: {a!r}, now {b!r}' for k, (a, b) in d.items())}); "
                         "repeat its options, or give another output folder")
 
+def reset_peak_memory():
+    "Start a new peak-memory count: Linux's resident high-water mark of this process (`/proc/self/clear_refs`) and, on a GPU, CUDA's."
+    try: Path('/proc/self/clear_refs').write_text('5')
+    except OSError: pass                                         # not Linux: the count runs from the start of the process
+    if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
+
+def peak_memory_mb() -> float:
+    "This process's peak resident memory in MB since `reset_peak_memory` (Linux), else since the process started."
+    try: return int(re.search(r'VmHWM:\s+(\d+) kB', Path('/proc/self/status').read_text()).group(1))/1024
+    except (OSError, AttributeError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/(2**20 if sys.platform == 'darwin' else 1024)   # bytes on macOS, kB elsewhere
+
 def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results. With `resume`, a run already in `out` continues only under the same settings."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if resume and (out/'config.json').exists() and (last_checkpoint(out/'checkpoints') or (out/'results.json').exists()):
         _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
     save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
+    reset_peak_memory()                                          # a bench trains its runs one after another in one process
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)
     ctx = learn.no_bar() if not progress else _null()
@@ -222,9 +234,10 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
     res = dict(method=cfg.method, model=cfg.model, source=cfg.source, target=cfg.target, seed=cfg.seed, iters=learn.it,
                miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13), iou={c: (None if np.isnan(v) else 100*float(v)) for c, v in zip(CLASSES, cm.iou)},
                wall_min=(clock['wall'] + time.perf_counter() - t0)/60, cpu_min=(clock['cpu'] + time.process_time() - c0)/60, step_s=learn.timer.mean,
-               peak_mem_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, threads=torch.get_num_threads(),
+               peak_mem_mb=peak_memory_mb(), threads=torch.get_num_threads(),
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
                history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
+    if learn.cuda: res['gpu_peak_mb'] = torch.cuda.max_memory_allocated()/2**20
     for cb in learn.cbs: res.update(getattr(cb, 'run_results', dict)())   # what a method measures about itself
     save_json(out/'results.json', res, indent=1)
     torch.save(learn.model.state_dict(), out/'model.pth')
@@ -359,7 +372,8 @@ def summarise(runs: list) -> dict:
         out[m] = dict(n=len(rs), seeds=[r['seed'] for r in rs], miou=float(mi.mean()), std=float(mi.std(ddof=1)) if len(rs) > 1 else 0.,
                       miou16=float(np.mean([r['miou16'] for r in rs])), miou13=float(np.mean([r['miou13'] for r in rs])),
                       iou={c: float(np.nanmean([np.nan if r['iou'][c] is None else r['iou'][c] for r in rs])) for c in CLASSES},
-                      **{k: float(np.mean([r[k] for r in rs])) for k in ('iters', 'wall_min', 'cpu_min', 'peak_mem_mb', 'step_s')})
+                      **{k: float(np.mean([r[k] for r in rs])) for k in ('iters', 'wall_min', 'cpu_min', 'peak_mem_mb', 'step_s')},
+                      **({'gpu_peak_mb': float(np.mean([r['gpu_peak_mb'] for r in rs]))} if all('gpu_peak_mb' in r for r in rs) else {}))
     return out
 
 def gap_closed(miou: float,                      # the method's mIoU
@@ -411,8 +425,9 @@ def bench_markdown(rep: dict) -> str:
     for m, v in s.items():
         g = None if m in ('source_only', 'oracle') else gap_closed(v['miou'], lo, hi)
         gap = '–' if g is None else f"{g:.0f} %"
+        gpu = f" (GPU {v['gpu_peak_mb']:.0f})" if 'gpu_peak_mb' in v else ''
         lines.append(f"| {m} | {len(v['seeds'])} | {v['miou']:.1f} ± {v['std']:.1f} | {v['miou16']:.1f} | {v['miou13']:.1f} | {gap} | "
-                     f"{v['iters']:.0f} | {v['wall_min']:.1f} | {v['cpu_min']:.1f} | {v['peak_mem_mb']:.0f} | {v['step_s']:.3f} |")
+                     f"{v['iters']:.0f} | {v['wall_min']:.1f} | {v['cpu_min']:.1f} | {v['peak_mem_mb']:.0f}{gpu} | {v['step_s']:.3f} |")
     if lo is not None and hi is not None:
         lines += ['', f"Source-only → oracle gap: {hi - lo:.1f} mIoU; source only reaches {100*lo/hi:.0f} % of the oracle."]
     sup = s.get('source_only', {}).get('step_s')
