@@ -25,7 +25,7 @@ from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
 
 # %% auto #0
 __all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
-           'UDALearner', 'UDATrainer', 'Checkpointer', 'last_checkpoint', 'predict', 'find_up']
+           'UDALearner', 'UDATrainer', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'predict', 'find_up']
 
 # %% ../nbs/07_learner.ipynb #b6cf1c64
 def upsample(logits: torch.Tensor, size) -> torch.Tensor:
@@ -106,7 +106,7 @@ class UDALearner(Learner):
                  path='.', **kwargs):
         self.recipe = recipe or daformer_recipe()
         super().__init__(dls, model, loss_func=loss_func or SegLoss(), metrics=L(metrics) if metrics is not None else [MIoU()],
-                         cbs=L(UDATrainer()) + L(cbs), lr=self.recipe.lr, path=path, **kwargs)
+                         cbs=L(UDATrainer(), IterationLog()) + L(cbs), lr=self.recipe.lr, path=path, **kwargs)
         self.it, self.max_iters, self.fwd_kwargs, self.loss_terms, self.loss_log = 0, 1, {}, {}, []
         self.clock, self._fit_start, self._resumed_values = dict(wall=0., cpu=0.), None, None
         self.xt = self.yt = None
@@ -184,7 +184,20 @@ class UDATrainer(Callback):
         self.learn.loss_log.append(dict(it=self.learn.it, lr=self.learn.recipe.lr*lr_factor(self.learn.it, self.learn.max_iters, self.learn.recipe),
                                         **self.learn.loss_terms))
         self.learn.it += 1
+    def after_epoch(self): self.recorder.log[0] = self.learn.it   # before the Recorder (50) logs the row: the iteration reached
     def after_fit(self): self.learn.clock, self.learn._fit_start = self.learn.train_time(), None
+
+class IterationLog(Callback):
+    "Names the log's first column `iteration` and, when fastai would print a bare list (no progress bar), prints each row with its names (part of every `UDALearner`)."
+    order = 55                                    # after the Recorder (50) names the columns, before the progress bar (60) shows them
+    def before_fit(self):
+        self.recorder.metric_names[0] = 'iteration'
+        if self.learn.logger is print: self.learn.logger = self.print_row
+    def print_row(self, row):
+        "Print one log row as `name value` pairs, e.g. `iteration 800/800  train_loss 0.6006  valid_loss 1.2332  miou 15.41  time 01:37`."
+        fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
+        names = list(self.recorder.metric_names)
+        print(f'{names[0]} {row[0]}/{self.learn.max_iters}  ' + '  '.join(f'{n} {fmt(v)}' for n, v in zip(names[1:], row[1:])))
 
 # %% ../nbs/07_learner.ipynb #e15a43ae
 def _rng_state():
