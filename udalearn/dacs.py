@@ -232,11 +232,13 @@ class DACS(Callback):
                  ignore_bottom: int=0,         # ... and at the bottom (DAFormer: 15 and 120 for 512 crops)
                  weight: float=1.,             # λ of the mix loss (DACS: 1)
                  reduction: str='all',         # mix-loss reduction ('all': the reference's mmseg mean)
+                 labels_from: str='teacher',   # target labels of the mix: 'teacher' (DACS) or 'truth' (the true labels at weight 1, a ceiling probe)
                  watch: torch.Tensor|None=None,  # uint8 target images `N×3×H×W` whose pseudo-labels are kept (the first 4) over training
                  watch_labels: torch.Tensor|None=None,  # their true labels `N×H'×W'`: the pseudo-labels' quality is kept too
                  watch_every: int=500,         # ... every this many iterations
                 ):
         if confidence not in ('batch', 'pixel'): raise ValueError(f"confidence must be 'batch' or 'pixel', not {confidence!r}")
+        if labels_from not in ('teacher', 'truth'): raise ValueError(f"labels_from must be 'teacher' or 'truth', not {labels_from!r}")
         store_attr(but='watch,watch_labels')
         self.watch, self.watch_labels, self.teacher, self.log, self.snapshots, self.quality, self.last = watch, watch_labels, None, [], {}, {}, None
 
@@ -256,11 +258,19 @@ class DACS(Callback):
         "Teacher logits for normalised images `x`, in the reference's teacher mode."
         return _logits(teacher_mode(self.teacher)(x))
 
+    def target_labels(self, xt: torch.Tensor) -> tuple:
+        "Labels `B×H×W`, confidences and batch weight q for the target crops `xt`: the teacher's pseudo-labels, or (`labels_from='truth'`) the true labels at confidence 1."
+        if self.labels_from == 'teacher': return pseudo_label(self.teacher_predict(xt), xt.shape[-2:], self.threshold)
+        yt = self.learn.yt
+        if yt is None or bool((yt == IGNORE).all()):
+            raise ValueError("DACS(labels_from='truth') needs the target's train labels in the batch: a method with target_labels=True")
+        return yt, torch.ones(yt.shape, device=yt.device), torch.ones((), device=yt.device)
+
     def after_loss(self):
         if not self.training or self.learn.xt is None: return
         learn = self.learn
         xs, ys, xt = learn.xb[0], learn.yb[0], learn.xt
-        pl, conf, q = pseudo_label(self.teacher_predict(xt), xt.shape[-2:], self.threshold)
+        pl, conf, q = self.target_labels(xt)
         m = class_mix_masks(ys, self.mix_mode).to(xs.device)
         x_mix = mix(m, xs, xt)
         y_mix = mix(m, ys, pl)
@@ -408,3 +418,5 @@ register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), 
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))
 register_method(Method('dacs_pixel', callbacks=partial(dacs_callbacks, confidence='pixel'), recipe=dict(warmup=0),
                        description="DACS with a per-pixel confidence mask instead of the batch weight q (an ablation)"))
+register_method(Method('dacs_true_labels', callbacks=partial(dacs_callbacks, labels_from='truth'), recipe=dict(warmup=0), target_labels=True,
+                       description="DACS with the target's true labels in place of the teacher's (a probe of the ceiling, not adaptation)"))

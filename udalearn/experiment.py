@@ -96,6 +96,7 @@ class Method:
     callbacks: callable = lambda cfg, learn=None: []    # cfg → list of callbacks
     uses_target: bool = True
     oracle: bool = False
+    target_labels: bool = False                          # the training batches carry the target's train labels (probes such as `dacs_true_labels`)
     sampler: callable|None = None                        # cfg, source dataset → source sampler (rare-class sampling)
     recipe: dict = field(default_factory=dict)           # schedule overrides of the method (e.g. no warm-up for plain DACS)
     step_ratio: bool = False                             # `bench` measures its step time against a supervised step
@@ -129,7 +130,7 @@ def make_dls(cfg: RunConfig, method: Method):
     "Data loaders for a run: source (or labelled target for the oracle), target train, target val."
     if method.oracle: src = dataset(cfg.target, cfg.target_root, split='train')
     else: src = dataset(cfg.source, cfg.source_root)
-    tgt = dataset(cfg.target, cfg.target_root, split='train', labels=False) if method.uses_target else None
+    tgt = dataset(cfg.target, cfg.target_root, split='train', labels=method.target_labels) if method.uses_target else None
     val = dataset(cfg.target, cfg.target_root, split='val')
     sscale = cfg.target_scale if method.oracle else cfg.source_scale
     sampler = method.sampler(cfg, src) if method.sampler and not method.oracle else None
