@@ -258,7 +258,7 @@ class DACS(Callback):
         "Teacher logits for normalised images `x`, in the reference's teacher mode."
         return _logits(teacher_mode(self.teacher)(x))
 
-    def target_labels(self, xt: torch.Tensor) -> tuple:
+    def mix_target_labels(self, xt: torch.Tensor) -> tuple:
         "Labels `B×H×W`, confidences and batch weight q for the target crops `xt`: the teacher's pseudo-labels, or (`labels_from='truth'`) the true labels at confidence 1."
         if self.labels_from == 'teacher': return pseudo_label(self.teacher_predict(xt), xt.shape[-2:], self.threshold)
         yt = self.learn.yt
@@ -270,7 +270,7 @@ class DACS(Callback):
         if not self.training or self.learn.xt is None: return
         learn = self.learn
         xs, ys, xt = learn.xb[0], learn.yb[0], learn.xt
-        pl, conf, q = self.target_labels(xt)
+        pl, conf, q = self.mix_target_labels(xt)
         m = class_mix_masks(ys, self.mix_mode).to(xs.device)
         x_mix = mix(m, xs, xt)
         y_mix = mix(m, ys, pl)
