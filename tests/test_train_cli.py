@@ -67,3 +67,16 @@ def test_resume_and_bench_refuse_other_settings(run, minicity_root, tmp_path):
     shutil.copytree(out, tmp_path/'b'/'source_only_s0')
     r = run_cli('bench', '--root', minicity_root, '--out', tmp_path/'b', '--methods', 'source_only', *TINY, '--crop', '32', '32')
     assert r.returncode == 2 and 'crop: [64, 64], now [32, 32]' in r.stderr and not (tmp_path/'b'/'bench.json').exists(), r.stderr
+
+def test_bench_method_specs(minicity_root, tmp_path):
+    "`bench --methods` takes method specs: a variant trains in its own folder with its arguments and has its own row; a misspelt argument is refused before any run trains."
+    b = tmp_path/'b'
+    r = run_cli('bench', '--root', minicity_root, '--out', b, '--methods', 'source_only,dacs[jitter=0,blur=false]', *TINY)
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((b/'dacs[jitter=0,blur=false]_s0'/'config.json').read_text())
+    assert cfg['method'] == 'dacs' and cfg['method_kwargs'] == {'jitter': 0, 'blur': False}
+    rep = json.loads((b/'bench.json').read_text())
+    assert [x['method'] for x in rep['runs']] == ['source_only', 'dacs[jitter=0,blur=false]'] and rep['dacs[jitter=0,blur=false]_step_ratio'] > 0
+    assert '| dacs[jitter=0,blur=false] | 1 |' in (b/'bench.md').read_text()
+    r = run_cli('bench', '--root', minicity_root, '--out', tmp_path/'c', '--methods', 'source_only,dacs[jiter=0]', *TINY)
+    assert r.returncode == 2 and "'jiter'" in r.stderr and 'Traceback' not in r.stderr and not (tmp_path/'c').exists(), r.stderr

@@ -10,14 +10,14 @@ import argparse, json, sys, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataError
+from .core import DataError, json_value
 from .data.labels import CLASSES, N_CLASSES
 from .data.datasets import dataset, prepare, STATS_FILES
 from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
 __all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'domain_overrides',
-           'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'check_method_args', 'cmd_train', 'cmd_eval',
+           'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'checked_config', 'cmd_train', 'cmd_eval',
            'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
@@ -66,13 +66,8 @@ def domain_overrides(items: list) -> dict:
         if not (eq and dot) or dom not in ('gta', 'synthia', 'cityscapes') or knob not in knobs:
             raise DataError(f"--set {it!r}: expected DOMAIN.KNOB=VALUE with DOMAIN one of gta, synthia, cityscapes and KNOB a "
                             f"field of udalearn.data.minicity.Domain ({', '.join(sorted(knobs))})")
-        v = _json_value(val); out.setdefault(dom, {})[knob] = tuple(v) if isinstance(v, list) else v
+        v = json_value(val); out.setdefault(dom, {})[knob] = tuple(v) if isinstance(v, list) else v
     return out
-
-def _json_value(s: str):
-    "`s` read as JSON (numbers, lists, `true`, `null`), else the string itself."
-    try: return json.loads(s)
-    except json.JSONDecodeError: return s
 
 def method_args(items: list) -> dict:
     "Parse `KEY=VALUE` strings (e.g. `confidence=pixel`, `threshold=0.9`) into a run's `method_kwargs`."
@@ -80,7 +75,7 @@ def method_args(items: list) -> dict:
     for it in items:
         key, eq, val = it.partition('=')
         if not (eq and key.isidentifier()): raise DataError(f"--method-arg {it!r}: expected KEY=VALUE, e.g. confidence=pixel")
-        out[key] = _json_value(val)
+        out[key] = json_value(val)
     return out
 
 def cmd_prepare(a):
@@ -116,7 +111,7 @@ def demo_pictures(root: str|Path, out: str|Path) -> list:
 # %% ../nbs/09_cli.ipynb #941a5fb6
 def _config(a):
     from dataclasses import replace
-    from udalearn.experiment import minicity_config, real_config
+    from udalearn.experiment import minicity_config, real_config, split_methods
     if a.source_root or a.target_root:
         cfg = real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     else:
@@ -132,23 +127,15 @@ def _config(a):
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
-    cfg = replace(cfg, **over)
-    _check_methods([cfg.method] + (a.methods.split(',') if getattr(a, 'methods', None) else []))
-    if cfg.method_kwargs: check_method_args(cfg)
-    return cfg
+    return checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))
 
-def check_method_args(cfg):
-    "Raise `DataError` unless `cfg.method`'s callbacks accept `cfg.method_kwargs` (built once without a learner to see)."
-    from udalearn.experiment import get_method
-    try: cbs = get_method(cfg.method).callbacks(cfg, None)
-    except (TypeError, ValueError) as e: raise DataError(f"--method-arg for {cfg.method}: {e}") from None
-    if not cbs: raise DataError(f"--method-arg: method {cfg.method!r} takes no arguments")
-
-def _check_methods(names):
-    from udalearn.experiment import get_method
-    for m in names:
-        try: get_method(m)
-        except ValueError as e: raise DataError(str(e)) from None
+def checked_config(cfg, specs=()):
+    "`cfg` with its method spec resolved (`--method dacs[jitter=0]`), after checking it and the bench's `specs` (`method_config`): a `DataError` for an unknown method or an argument it does not take, before any data is read."
+    from udalearn.experiment import method_config
+    try:
+        for m in specs: method_config(cfg, m)
+        return method_config(cfg, cfg.method)
+    except ValueError as e: raise DataError(str(e)) from None
 
 def _print_results(res):
     from udalearn.data.labels import CLASSES
@@ -177,12 +164,12 @@ def cmd_eval(a):
 
 def cmd_bench(a):
     "Run several methods (and seeds) under one budget and write bench.json and bench.md."
-    from udalearn.experiment import bench
+    from udalearn.experiment import bench, split_methods
     cfg = _config(a)
     extra = {}
     for spec in a.extra_seeds or []:
-        m, s = spec.split(':'); extra[m] = [int(x) for x in s.split(',')]
-    rep = bench(cfg, a.methods.split(','), [int(s) for s in a.seeds.split(',')], a.out, extra, progress=not a.quiet)
+        m, _, s = spec.rpartition(':'); extra[m.replace(' ', '')] = [int(x) for x in s.split(',')]
+    rep = bench(cfg, split_methods(a.methods), [int(s) for s in a.seeds.split(',')], a.out, extra, progress=not a.quiet)
     print((Path(a.out)/'bench.md').read_text())
 
 # %% ../nbs/09_cli.ipynb #d6915750
@@ -260,7 +247,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--channels-last', action='store_true', help='channels-last memory format (GPU only)')
         s.add_argument('--device')
     s = add('train', cmd_train, 'train one run (a method on a source → target pair) and evaluate it')
-    run_args(s); s.add_argument('--method', default=None, help='source_only (default), oracle, dacs, dacs_rcs, dacs_rcs_fd, daformer, ...')
+    run_args(s); s.add_argument('--method', default=None, help="source_only (default), oracle, dacs, dacs_rcs, dacs_rcs_fd, daformer, ...; "
+                                "arguments in brackets, e.g. 'dacs[jitter=0,blur=false]'")
     s.add_argument('--seed', type=int)
     s.add_argument('--out', type=Path, required=True, help='run folder (checkpoints, results.json, pictures)')
     s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out (give the options the run started with)')
@@ -271,7 +259,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--target-root', type=Path, default=None, help='evaluate on this target root instead of the run\'s')
     s.add_argument('--pred-dir', type=Path, default=None, help='also write predictions as Cityscapes label-id PNGs here')
     s = add('bench', cmd_bench, 'run several methods under one budget; write bench.json and bench.md')
-    run_args(s); s.add_argument('--methods', default='source_only,oracle'); s.add_argument('--seeds', default='0')
+    run_args(s); s.add_argument('--methods', default='source_only,oracle', help="comma-separated method specs, e.g. 'source_only,dacs,dacs[jitter=0,blur=false]'")
+    s.add_argument('--seeds', default='0')
     s.add_argument('--extra-seeds', nargs='*', metavar='METHOD:S1,S2', help='more seeds for some methods, e.g. source_only:1,2')
     s.add_argument('--out', type=Path, default=Path('bench'))
     s = add('pretrain', cmd_pretrain, 'pre-train a MiT encoder on formula-generated images (no download), for --pretrained')

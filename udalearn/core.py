@@ -15,7 +15,7 @@ from fastcore.parallel import parallel
 
 # %% auto #0
 __all__ = ['DataError', 'read_rgb', 'read_label_png', 'read_png16', 'atomic_write', 'save_png', 'save_png16', 'save_json',
-           'tilde', 'set_seed', 'n_cpus', 'pmap']
+           'json_value', 'tilde', 'set_seed', 'n_cpus', 'pmap']
 
 # %% ../nbs/00_core.ipynb #9e27b5aa
 class DataError(Exception):
@@ -90,6 +90,11 @@ def save_png16(path: str|Path, arr: np.ndarray):
 def save_json(path: str|Path, obj, **kwargs):
     "Write `obj` as JSON atomically."
     return atomic_write(path, lambda t: Path(t).write_text(json.dumps(obj, **kwargs)), suffix='.json')
+
+def json_value(s: str):
+    "`s` read as JSON (numbers, lists, `true`, `null`), else the string itself: the values of `KEY=VALUE` options."
+    try: return json.loads(s)
+    except json.JSONDecodeError: return s
 
 # %% ../nbs/00_core.ipynb #437d2bab
 def tilde(path: str|Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import store_attr
-from .core import set_seed, save_json, atomic_write, n_cpus, tilde, DataError
+from .core import set_seed, save_json, atomic_write, n_cpus, tilde, json_value, DataError
 from .data.labels import CLASSES, CLASS_SETS
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed
@@ -21,10 +21,11 @@ from .metrics import ConfusionMatrix
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config', 'minicity_config', 'build_model',
-           'Method', 'register_method', 'load_methods', 'get_method', 'make_dls', 'StepTimer', 'run_weights',
-           'model_state', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb',
-           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
-           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+           'Method', 'register_method', 'load_methods', 'get_method', 'split_methods', 'method_spec',
+           'check_method_kwargs', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
+           'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'train_run', 'load_run',
+           'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise',
+           'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -124,6 +125,41 @@ def get_method(name: str) -> Method:
     load_methods()
     if name not in METHODS: raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}")
     return METHODS[name]
+
+def split_methods(s: str) -> list:
+    "Split a comma-separated list of method specs at the commas outside square brackets, spaces dropped: `'dacs, dacs[jitter=0,blur=false]'` → two specs."
+    parts, depth, cur = [], 0, ''
+    for ch in s:
+        depth += (ch == '[') - (ch == ']')
+        if ch == ',' and depth == 0: parts.append(cur); cur = ''
+        else: cur += ch
+    return [p.replace(' ', '') for p in parts + [cur] if p.strip()]
+
+def method_spec(spec: str) -> tuple:
+    "A method spec's registered name and keyword arguments for its callbacks: `'dacs'` → `('dacs', {})`, `'dacs[jitter=0,blur=false]'` → `('dacs', {'jitter': 0, 'blur': False})`."
+    m = re.fullmatch(r'(\w+)(?:\[(.*)\])?', spec.replace(' ', ''))
+    if not m: raise ValueError(f"method {spec!r}: expected NAME or NAME[KEY=VALUE,...], e.g. dacs[jitter=0,blur=false]")
+    kwargs = {}
+    for item in split_methods(m[2] or ''):
+        key, eq, val = item.partition('=')
+        if not (eq and key.isidentifier()): raise ValueError(f"method {spec!r}: {item!r} is not KEY=VALUE")
+        kwargs[key] = json_value(val)
+    return m[1], kwargs
+
+def check_method_kwargs(cfg) -> None:
+    "Raise `ValueError` unless `cfg.method` is registered and its callbacks accept `cfg.method_kwargs` (made once, without a learner, to see)."
+    method = get_method(cfg.method)
+    if not cfg.method_kwargs: return
+    try: cbs = method.callbacks(cfg, None)
+    except (TypeError, ValueError) as e: raise ValueError(f"{cfg.method} with {cfg.method_kwargs}: {e}") from None
+    if not cbs: raise ValueError(f"method {cfg.method!r} takes no arguments")
+
+def method_config(cfg, spec: str):
+    "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `check_method_kwargs`."
+    name, kwargs = method_spec(spec)
+    cfg = replace(cfg, method=name, method_kwargs={**cfg.method_kwargs, **kwargs})
+    check_method_kwargs(cfg)
+    return cfg
 
 # %% ../nbs/08_experiment.ipynb #882ced73
 def make_dls(cfg: RunConfig, method: Method):
@@ -325,25 +361,30 @@ def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, 
             if r: times[m].append(learn.timer.mean)
     return float(np.mean(times[method])/np.mean(times['source_only']))
 
-def bench(cfg: RunConfig, methods=('source_only', 'oracle'), seeds=(0,), out='bench', extra_seeds: dict|None=None, progress=True) -> dict:
+def bench(cfg: RunConfig,
+          methods=('source_only', 'oracle'),  # method specs: a registered name, or one with arguments, e.g. 'dacs[jitter=0,blur=false]'
+          seeds=(0,), out='bench',
+          extra_seeds: dict|None=None,         # method spec → more seeds for it
+          progress=True) -> dict:
     "Run `methods` × `seeds` (plus `extra_seeds` per method) under `cfg`; write `out/bench.json` and `out/bench.md`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    cfgs = {m: method_config(cfg, m) for m in methods}      # every spec checked before the first run trains
     runs = []
-    for m in methods:
+    for m, mcfg in cfgs.items():
         for s in sorted(set(seeds) | set((extra_seeds or {}).get(m, ()))):
             d = out/f'{m}_s{s}'
             if (d/'results.json').exists():     # reused; it may have its own start (`init`), the rest must be this bench's
-                _refuse_changes(d, json.loads((d/'config.json').read_text()), replace(cfg, method=m, seed=s), RUN_FREE + ('init',))
+                _refuse_changes(d, json.loads((d/'config.json').read_text()), replace(mcfg, seed=s), RUN_FREE + ('init',))
                 r = json.loads((d/'results.json').read_text())
             else:
-                print(f'== {m} seed {s}'); r = train_run(replace(cfg, method=m, seed=s), d, resume=True, progress=progress)
-            runs.append({**r, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
+                print(f'== {m} seed {s}'); r = train_run(replace(mcfg, seed=s), d, resume=True, progress=progress)
+            runs.append({**r, 'method': m, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
     loader_ips = measure_loader(cfg)
     rep = dict(config=portable(cfg), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
                minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
-    for m in methods:
-        if get_method(m).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(cfg, m)
-    for f in dict.fromkeys(get_method(m).report for m in methods if get_method(m).report): rep.update(f(cfg))
+    for m, mcfg in cfgs.items():
+        if get_method(mcfg.method).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(mcfg, mcfg.method)
+    for f in dict.fromkeys(get_method(c.method).report for c in cfgs.values() if get_method(c.method).report): rep.update(f(cfg))
     save_json(out/'bench.json', rep, indent=1)
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
     return rep
