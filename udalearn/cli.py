@@ -1,4 +1,4 @@
-"""`udalearn minicity`, `prepare`, `info` and `demo`: the commands that build the offline benchmark, prepare any dataset root for training, and show what it holds.
+"""The `udalearn` command line: `minicity`, `prepare` and `info` build the offline benchmark, prepare any dataset root and show what it holds; `train`, `eval`, `bench` and `pretrain` run the experiments; `demo` is the README's main job.
 
 Docs: https://udalearn.github.io/udalearn/cli.html.md"""
 
