@@ -10,7 +10,7 @@ import argparse, json, sys, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataError, json_value
+from .core import DataError, json_value, key_values
 from .data.labels import CLASSES, N_CLASSES
 from .data.datasets import dataset, prepare, STATS_FILES
 from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
@@ -71,12 +71,8 @@ def domain_overrides(items: list) -> dict:
 
 def method_args(items: list) -> dict:
     "Parse `KEY=VALUE` strings (e.g. `confidence=pixel`, `threshold=0.9`) into a run's `method_kwargs`."
-    out = {}
-    for it in items:
-        key, eq, val = it.partition('=')
-        if not (eq and key.isidentifier()): raise DataError(f"--method-arg {it!r}: expected KEY=VALUE, e.g. confidence=pixel")
-        out[key] = json_value(val)
-    return out
+    try: return key_values(items)
+    except ValueError as e: raise DataError(f"--method-arg {e}, e.g. confidence=pixel") from None
 
 def cmd_prepare(a):
     "Write trainId labels and class statistics for the dataset at ROOT."

@@ -15,7 +15,7 @@ from fastcore.parallel import parallel
 
 # %% auto #0
 __all__ = ['DataError', 'read_rgb', 'read_label_png', 'read_png16', 'atomic_write', 'save_png', 'save_png16', 'save_json',
-           'json_value', 'tilde', 'set_seed', 'n_cpus', 'pmap']
+           'json_value', 'key_values', 'tilde', 'set_seed', 'n_cpus', 'pmap']
 
 # %% ../nbs/00_core.ipynb #9e27b5aa
 class DataError(Exception):
@@ -95,6 +95,15 @@ def json_value(s: str):
     "`s` read as JSON (numbers, lists, `true`, `null`), else the string itself: the values of `KEY=VALUE` options."
     try: return json.loads(s)
     except json.JSONDecodeError: return s
+
+def key_values(items) -> dict:
+    "`KEY=VALUE` strings as a dict, each value read with `json_value`; a `ValueError` names an item that is not one."
+    out = {}
+    for it in items:
+        key, eq, val = it.partition('=')
+        if not (eq and key.isidentifier()): raise ValueError(f"{it!r} is not KEY=VALUE")
+        out[key] = json_value(val)
+    return out
 
 # %% ../nbs/00_core.ipynb #437d2bab
 def tilde(path: str|Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import store_attr
-from .core import set_seed, save_json, atomic_write, n_cpus, tilde, json_value, DataError
+from .core import set_seed, save_json, atomic_write, n_cpus, tilde, key_values, DataError
 from .data.labels import CLASSES, CLASS_SETS
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed
@@ -139,12 +139,8 @@ def method_spec(spec: str) -> tuple:
     "A method spec's registered name and keyword arguments for its callbacks: `'dacs'` → `('dacs', {})`, `'dacs[jitter=0,blur=false]'` → `('dacs', {'jitter': 0, 'blur': False})`."
     m = re.fullmatch(r'(\w+)(?:\[(.*)\])?', spec.replace(' ', ''))
     if not m: raise ValueError(f"method {spec!r}: expected NAME or NAME[KEY=VALUE,...], e.g. dacs[jitter=0,blur=false]")
-    kwargs = {}
-    for item in split_methods(m[2] or ''):
-        key, eq, val = item.partition('=')
-        if not (eq and key.isidentifier()): raise ValueError(f"method {spec!r}: {item!r} is not KEY=VALUE")
-        kwargs[key] = json_value(val)
-    return m[1], kwargs
+    try: return m[1], key_values(split_methods(m[2] or ''))
+    except ValueError as e: raise ValueError(f"method {spec!r}: {e}") from None
 
 def check_method_kwargs(cfg) -> None:
     "Raise `ValueError` unless `cfg.method` is registered and its callbacks accept `cfg.method_kwargs` (made once, without a learner, to see)."
