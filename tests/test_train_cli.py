@@ -80,3 +80,5 @@ def test_bench_method_specs(minicity_root, tmp_path):
     assert '| dacs[jitter=0,blur=false] | 1 |' in (b/'bench.md').read_text()
     r = run_cli('bench', '--root', minicity_root, '--out', tmp_path/'c', '--methods', 'source_only,dacs[jiter=0]', *TINY)
     assert r.returncode == 2 and "'jiter'" in r.stderr and 'Traceback' not in r.stderr and not (tmp_path/'c').exists(), r.stderr
+    r = run_cli('train', '--root', tmp_path/'none', '--out', tmp_path/'d', '--method', 'dacs[jiter=0]', *TINY)
+    assert r.returncode == 2 and "'jiter'" in r.stderr and not (tmp_path/'none').exists(), r.stderr   # refused before MiniCity is built

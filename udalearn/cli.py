@@ -112,9 +112,6 @@ def _config(a):
         cfg = real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     else:
         root = Path(a.root or minicity_root())
-        if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)
-        for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
-            if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
         cfg = minicity_config(root, a.source)
     over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
@@ -123,7 +120,12 @@ def _config(a):
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
-    return checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))
+    cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before hours of building
+    if not (a.source_root or a.target_root):
+        if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)
+        for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
+            if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
+    return cfg
 
 def checked_config(cfg, specs=()):
     "`cfg` with its method spec resolved (`--method dacs[jitter=0]`), after checking it and the bench's `specs` (`method_config`): a `DataError` for an unknown method or an argument it does not take, before any data is read."
@@ -164,7 +166,7 @@ def cmd_bench(a):
     cfg = _config(a)
     extra = {}
     for spec in a.extra_seeds or []:
-        m, _, s = spec.rpartition(':'); extra[m.replace(' ', '')] = [int(x) for x in s.split(',')]
+        m, _, s = spec.rpartition(':'); extra[m] = [int(x) for x in s.split(',')]
     rep = bench(cfg, split_methods(a.methods), [int(s) for s in a.seeds.split(',')], a.out, extra, progress=not a.quiet)
     print((Path(a.out)/'bench.md').read_text())
 

@@ -363,11 +363,12 @@ def bench(cfg: RunConfig,
           extra_seeds: dict|None=None,         # method spec → more seeds for it
           progress=True) -> dict:
     "Run `methods` × `seeds` (plus `extra_seeds` per method) under `cfg`; write `out/bench.json` and `out/bench.md`."
+    cfgs = {m.replace(' ', ''): method_config(cfg, m) for m in methods}   # every spec checked before the first run trains
+    extra_seeds = {m.replace(' ', ''): v for m, v in (extra_seeds or {}).items()}   # folder names and rows without spaces
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    cfgs = {m: method_config(cfg, m) for m in methods}      # every spec checked before the first run trains
     runs = []
     for m, mcfg in cfgs.items():
-        for s in sorted(set(seeds) | set((extra_seeds or {}).get(m, ()))):
+        for s in sorted(set(seeds) | set(extra_seeds.get(m, ()))):
             d = out/f'{m}_s{s}'
             if (d/'results.json').exists():     # reused; it may have its own start (`init`), the rest must be this bench's
                 _refuse_changes(d, json.loads((d/'config.json').read_text()), replace(mcfg, seed=s), RUN_FREE + ('init',))
