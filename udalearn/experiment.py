@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/experiment.html.md"""
 
 # %% ../nbs/08_experiment.ipynb #9720c76e
 from __future__ import annotations
-import json, os, re, sys, time, resource, math, platform
+import json, os, re, sys, time, resource, math, platform, inspect
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -22,7 +22,7 @@ from .metrics import ConfusionMatrix
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config', 'minicity_config', 'build_model',
            'Method', 'register_method', 'load_methods', 'get_method', 'split_methods', 'method_spec',
-           'check_method_kwargs', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
+           'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
            'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'train_run', 'load_run',
            'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise',
            'gap_closed', 'method_table', 'bench_markdown']
@@ -149,6 +149,18 @@ def check_method_kwargs(cfg) -> None:
     try: cbs = method.callbacks(cfg, None)
     except (TypeError, ValueError) as e: raise ValueError(f"{cfg.method} with {cfg.method_kwargs}: {e}") from None
     if not cbs: raise ValueError(f"method {cfg.method!r} takes no arguments")
+    for cb in cbs: check_kinds(type(cb).__init__, cfg.method_kwargs)
+
+def check_kinds(f, kwargs: dict) -> None:
+    "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
+    for name, p in inspect.signature(f).parameters.items():
+        d = p.default
+        if name not in kwargs or not isinstance(d, (bool, int, float, str)): continue
+        v = kwargs[name]
+        if isinstance(d, bool): ok = isinstance(v, bool)
+        elif isinstance(d, (int, float)): ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        else: ok = isinstance(v, str)
+        if not ok: raise ValueError(f"{name}={json.dumps(v)}: expected a {type(d).__name__} like its default {json.dumps(d)}")
 
 def method_config(cfg, spec: str):
     "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `check_method_kwargs`."
