@@ -120,7 +120,7 @@ def _config(a):
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
-    cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before hours of building
+    cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
     if not (a.source_root or a.target_root):
         if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)
         for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
