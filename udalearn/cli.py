@@ -108,11 +108,8 @@ def demo_pictures(root: str|Path, out: str|Path) -> list:
 def _config(a):
     from dataclasses import replace
     from udalearn.experiment import minicity_config, real_config, split_methods
-    if a.source_root or a.target_root:
-        cfg = real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
-    else:
-        root = Path(a.root or minicity_root())
-        cfg = minicity_config(root, a.source)
+    mini, root = not (a.source_root or a.target_root), Path(a.root or minicity_root())
+    cfg = minicity_config(root, a.source) if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
     for k in ('crop', 'source_scale', 'target_scale'):
@@ -121,7 +118,7 @@ def _config(a):
     if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
-    if not (a.source_root or a.target_root):
+    if mini:
         if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)
         for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
             if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)

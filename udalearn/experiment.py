@@ -160,7 +160,7 @@ def check_kinds(f, kwargs: dict) -> None:
         if isinstance(d, bool): ok = isinstance(v, bool)
         elif isinstance(d, (int, float)): ok = isinstance(v, (int, float)) and not isinstance(v, bool)
         else: ok = isinstance(v, str)
-        if not ok: raise ValueError(f"{name}={json.dumps(v)}: expected a {type(d).__name__} like its default {json.dumps(d)}")
+        if not ok: raise ValueError(f"{name}={json.dumps(v, default=repr)}: expected a {type(d).__name__} like its default {json.dumps(d)}")
 
 def method_config(cfg, spec: str):
     "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `check_method_kwargs`."
