@@ -155,7 +155,7 @@ def daformer_callbacks(alpha: float=0.999,            # EMA rate
     return [DACS(alpha=alpha, ignore_top=top, ignore_bottom=bottom, **dacs_kwargs)] + ([FeatureDistance()] if fd else [])
 
 # %% ../nbs/11_daformer.ipynb #901d03b5
-from .experiment import Method, register_method
+from .experiment import Method, register_method, check_kinds
 from .dacs import dacs_callbacks, watch_set
 
 def rcs_sampler(cfg, ds) -> RareClassSampler:
@@ -187,6 +187,7 @@ def rcs_report(cfg, n_it: int=200) -> dict:
 
 def daformer_method_callbacks(cfg, learn=None) -> list:
     "The `daformer` method's callbacks for run config `cfg`."
+    check_kinds(daformer_callbacks, cfg.method_kwargs)   # `fd`, `croppl` stop here: no callback's constructor sees them
     return daformer_callbacks(**{**dict(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0]), **watch_set(learn, iters=cfg.iters), **cfg.method_kwargs})
 
 register_method(Method('dacs_rcs', callbacks=dacs_callbacks, sampler=rcs_sampler, recipe=dict(warmup=0), report=rcs_report,
