@@ -131,7 +131,50 @@ def test_dataset_factory(gta, synthia, cityscapes):
     assert type(dataset('gta', gta)) is GTA5 and type(dataset('synthia', synthia)) is Synthia
     ds = dataset('cityscapes', cityscapes, split='val', labels=False)
     assert type(ds) is Cityscapes and ds.split == 'val' and not ds.labelled
-    with pytest.raises(ValueError, match='gta, synthia, cityscapes'): dataset('acdc', gta)
+    with pytest.raises(ValueError, match='gta, synthia, cityscapes, acdc, darkzurich'): dataset('bdd', gta)
+
+def make_acdc(root, n=2, seed=4, flat=False):
+    "ACDC as downloaded (`rgb_anon/CONDITION/SPLIT/SEQUENCE/`), or flattened as DAFormer's README does; labels as shipped trainIds, plus reference frames that are not part of any split."
+    rng = np.random.default_rng(seed)
+    for cond, seq in (('rain', 'GOPR0572'), ('snow', 'GOPR0122')):
+        for split in ('train', 'val', 'val_ref'):
+            for i in range(n):
+                stem = f'{seq}_frame_{i:06d}'
+                sub = f'{split}' if flat else f'{cond}/{split}/{seq}'
+                if flat and split.endswith('_ref'): continue
+                _png(root/f'rgb_anon/{sub}/{stem}_rgb_anon.png', _rgb(rng))
+                if not split.endswith('_ref'): _png(root/f'gt/{sub}/{stem}_gt_labelTrainIds.png', _map(_raw(rng, CS_MAP), CS_MAP))
+    return root
+
+def test_acdc_reader(tmp_path):
+    nested, flat = make_acdc(tmp_path/'acdc'), make_acdc(tmp_path/'acdc_flat', flat=True)
+    ds = dataset('acdc', nested, split='val')
+    assert type(ds) is ACDC and len(ds) == 4 and ds.labelled and ds.target_only
+    assert [p.parent.parent.parent.name for p, _ in ds.items] == ['rain', 'rain', 'snow', 'snow']
+    for i in range(len(ds)):                                     # shipped trainIds are read as they are
+        np.testing.assert_array_equal(ds[i][1], np.asarray(Image.open(ds.items[i][1])))
+    assert len(ACDC(nested, 'val', conditions=('snow',))) == 2
+    f = ACDC(flat, 'val')
+    assert sorted(p.name for p, _ in f.items) == sorted(p.name for p, _ in ds.items)
+    assert len(ACDC(nested, 'train', labels=False)) == 4 and not ACDC(nested, 'train', labels=False).labelled
+    with pytest.raises(DataError, match='acdc is a target only'): prepare(nested, 'acdc', progress=False)
+
+def test_dark_zurich_reader(tmp_path):
+    "Night frames only by default; a validation frame with only its raw labelIds file is mapped like Cityscapes."
+    rng, root = np.random.default_rng(5), tmp_path/'dz'
+    for split, time in (('train', 'night'), ('train', 'twilight'), ('val', 'night')):
+        for i in range(3):
+            stem = f'GOPR0356_frame_{i:06d}'
+            _png(root/f'rgb_anon/{split}/{time}/GOPR0356/{stem}_rgb_anon.png', _rgb(rng))
+            if split == 'val':
+                raw = _raw(rng, CS_MAP).astype(np.uint8)
+                _png(root/f'gt/val/night/GOPR0356/{stem}_gt_labelIds.png', raw)
+                if i != 2: _png(root/f'gt/val/night/GOPR0356/{stem}_gt_labelTrainIds.png', _map(raw, CS_MAP))
+    va = dataset('darkzurich', root, split='val')
+    assert len(va) == 3 and [p.name for _, p in va.items][1:] == ['GOPR0356_frame_000001_gt_labelTrainIds.png', 'GOPR0356_frame_000002_gt_labelIds.png']
+    for i in range(3): np.testing.assert_array_equal(va[i][1], _map(np.asarray(Image.open(root/f'gt/val/night/GOPR0356/GOPR0356_frame_{i:06d}_gt_labelIds.png')), CS_MAP))
+    assert len(DarkZurich(root, 'train', labels=False)) == 3 and len(DarkZurich(root, 'train', labels=False, time='twilight')) == 3
+    with pytest.raises(DataError, match='labels=False'): DarkZurich(root, 'train')
 
 def test_prepared_file_is_used(gta):
     ds = GTA5(gta); on_the_fly = [ds.get_label(i) for i in range(len(ds))]

@@ -82,3 +82,24 @@ def test_bench_method_specs(minicity_root, tmp_path):
     assert r.returncode == 2 and "'jiter'" in r.stderr and 'Traceback' not in r.stderr and not (tmp_path/'c').exists(), r.stderr
     r = run_cli('train', '--root', tmp_path/'none', '--out', tmp_path/'d', '--method', 'dacs[jiter=0]', *TINY)
     assert r.returncode == 2 and "'jiter'" in r.stderr and not (tmp_path/'none').exists(), r.stderr   # refused before MiniCity is built
+
+def test_cityscapes_to_acdc(minicity_root, tmp_path):
+    "The real-data path with an adverse-weather target: MiniCity's Cityscapes copy as the source, a fake ACDC (flattened as DAFormer's README does) as the target; trained, evaluated on ACDC val, the run's settings written."
+    rng, acdc = np.random.default_rng(0), tmp_path/'acdc'
+    for split, n in (('train', 4), ('val', 3)):
+        for i in range(n):
+            stem = f'GOPR0{400 + i}_frame_000001'
+            (acdc/'rgb_anon'/split).mkdir(parents=True, exist_ok=True); (acdc/'gt'/split).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (108, 192, 3), dtype=np.uint8)).save(acdc/'rgb_anon'/split/f'{stem}_rgb_anon.png')
+            Image.fromarray(rng.choice(np.array([0, 1, 2, 8, 10, 13, 255], np.uint8), (108, 192))).save(acdc/'gt'/split/f'{stem}_gt_labelTrainIds.png')
+    out = tmp_path/'cs2acdc'
+    r = run_cli('train', '--source', 'cityscapes', '--source-root', Path(minicity_root)/'cityscapes', '--target', 'acdc', '--target-root', acdc,
+                '--pretrained', 'none', '--method', 'dacs', '--out', out, *TINY)
+    assert r.returncode == 0, r.stderr
+    cfg, res = json.loads((out/'config.json').read_text()), json.loads((out/'results.json').read_text())
+    assert (cfg['source'], cfg['target'], cfg['target_root']) == ('cityscapes', 'acdc', str(acdc)) and res['target'] == 'acdc'
+    assert res['pseudo_labels']['images'] == 3                                  # the teacher is scored on ACDC val
+    e = run_cli('eval', out, '--workers', '0')
+    assert e.returncode == 0 and f"mIoU19 {res['miou19']:.2f}" in e.stdout, e.stderr
+    r = run_cli('train', '--root', minicity_root, '--target', 'acdc', '--out', tmp_path/'x', *TINY)
+    assert r.returncode == 2 and 'MiniCity has no acdc copy' in r.stderr and 'Traceback' not in r.stderr, r.stderr

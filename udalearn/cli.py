@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from .core import DataError, json_value, key_values
 from .data.labels import CLASSES, N_CLASSES
-from .data.datasets import dataset, prepare, STATS_FILES
+from .data.datasets import dataset, prepare, STATS_FILES, SOURCES, TARGETS
 from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
@@ -109,6 +109,8 @@ def _config(a):
     from dataclasses import replace
     from udalearn.experiment import minicity_config, real_config, split_methods
     mini, root = not (a.source_root or a.target_root), Path(a.root or minicity_root())
+    if mini and a.target != 'cityscapes':
+        raise DataError(f"MiniCity has no {a.target} copy: give the real dataset with --target-root (and the source with --source-root)")
     cfg = minicity_config(root, a.source) if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
@@ -220,15 +222,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--force', action='store_true', help='rebuild ROOT if it holds a MiniCity built with other settings')
     s.add_argument('--set', action='append', metavar='DOMAIN.KNOB=VALUE', help='change a domain knob, e.g. gta.colour_var=0.6 (repeatable)')
     s = add('prepare', cmd_prepare, 'write trainId labels and class statistics for the dataset at ROOT')
-    s.add_argument('root', type=Path); s.add_argument('--dataset', required=True, choices=['gta', 'synthia', 'cityscapes'])
+    s.add_argument('root', type=Path); s.add_argument('--dataset', required=True, choices=SOURCES)
     s.add_argument('--force', action='store_true', help='rewrite trainId files that exist')
     s = add('info', cmd_info, 'show what a MiniCity root holds'); s.add_argument('root', type=Path)
     def run_args(s):
         s.add_argument('--root', type=Path, default=None, help='MiniCity root (built if missing); default $UDALEARN_MINICITY or ~/.cache/udalearn/minicity')
         s.add_argument('--source-root', type=Path, default=None, help='real source dataset root (switches to the real-data preset)')
         s.add_argument('--target-root', type=Path, default=None, help='real target dataset root')
-        s.add_argument('--source', default='gta', choices=['gta', 'synthia', 'cityscapes'])
-        s.add_argument('--target', default='cityscapes', choices=['cityscapes'])
+        s.add_argument('--source', default='gta', choices=SOURCES)
+        s.add_argument('--target', default='cityscapes', choices=TARGETS, help='acdc and darkzurich need --target-root (MiniCity has Cityscapes only)')
         s.add_argument('--model', help="e.g. daformer:mit_b5, daformer:mit_b0:128, deeplabv2:resnet101:aux")
         s.add_argument('--pretrained', help="'imagenet', a hub name, a local path, or 'none'")
         s.add_argument('--init', help='start from the weights of a finished run (its folder or a .pth file): a warm start')

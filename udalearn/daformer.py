@@ -188,7 +188,8 @@ def rcs_report(cfg, n_it: int=200) -> dict:
 def daformer_method_callbacks(cfg, learn=None) -> list:
     "The `daformer` method's callbacks for run config `cfg`."
     check_kinds(daformer_callbacks, cfg.method_kwargs)   # `fd`, `croppl` stop here: no callback's constructor sees them
-    return daformer_callbacks(**{**dict(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0]), **watch_set(learn, iters=cfg.iters), **cfg.method_kwargs})
+    croppl = cfg.target == 'cityscapes'   # the ignored rows hide Cityscapes' ego car and rectification borders (HRDA: not for ACDC, Dark Zurich)
+    return daformer_callbacks(**{**dict(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0], croppl=croppl), **watch_set(learn, iters=cfg.iters), **cfg.method_kwargs})
 
 register_method(Method('dacs_rcs', callbacks=dacs_callbacks, sampler=rcs_sampler, recipe=dict(warmup=0), report=rcs_report,
                        description='DACS + rare-class sampling'))

@@ -20,12 +20,12 @@ from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoin
 from .metrics import ConfusionMatrix
 
 # %% auto #0
-__all__ = ['SOURCE_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config', 'minicity_config', 'build_model',
-           'Method', 'register_method', 'load_methods', 'get_method', 'split_methods', 'method_spec',
-           'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state',
-           'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'train_run', 'load_run',
-           'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise',
-           'gap_closed', 'method_table', 'bench_markdown']
+__all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config',
+           'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'split_methods',
+           'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights',
+           'model_state', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb',
+           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
+           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -59,12 +59,13 @@ class RunConfig:
     method_kwargs: dict = field(default_factory=dict)   # keyword arguments for the method's callbacks
 
 SOURCE_SCALES = dict(gta=(1280, 720), synthia=(1280, 760), cityscapes=(1024, 512))
+TARGET_SCALES = dict(cityscapes=(1024, 512), acdc=(960, 540), darkzurich=(960, 540))   # DAFormer's uda_cityscapes_to_{acdc,darkzurich} configs
 
 def real_config(source='gta', target='cityscapes', source_root='', target_root='', **kw) -> RunConfig:
     "The DAFormer recipe on the real datasets: MiT-B5 + DAFormer head from ImageNet weights, 512² crops, 2+2 images, 40k iterations."
     return RunConfig(**{**dict(source=source, target=target, source_root=source_root, target_root=target_root, model='daformer:mit_b5',
                                pretrained='imagenet', iters=40000, bs=2, crop=(512, 512), source_scale=SOURCE_SCALES[source],
-                               target_scale=(1024, 512), eval_every=4000, ckpt_every=4000), **kw})
+                               target_scale=TARGET_SCALES[target], eval_every=4000, ckpt_every=4000), **kw})
 
 def minicity_config(root=None, source='gta', **kw) -> RunConfig:
     "The same recipe divided by four for MiniCity on a CPU: 128² crops, validation at 256×128, a small model and budget."

@@ -16,8 +16,8 @@ from ..core import DataError, read_rgb, read_label_png, read_png16, save_png, sa
 from .labels import CITYSCAPES_LUT, SYNTHIA_LUT, N_CLASSES, overlay
 
 # %% auto #0
-__all__ = ['DATASETS', 'STATS_FILES', 'image_size', 'resize_label', 'trainid_path', 'SegDataset', 'GTA5', 'Synthia', 'Cityscapes',
-           'dataset', 'class_stats', 'prepare']
+__all__ = ['DATASETS', 'SOURCES', 'TARGETS', 'STATS_FILES', 'image_size', 'resize_label', 'trainid_path', 'SegDataset', 'GTA5',
+           'Synthia', 'Cityscapes', 'ACDC', 'DarkZurich', 'dataset', 'class_stats', 'prepare']
 
 # %% ../../nbs/02_data.datasets.ipynb #80eadc68
 def image_size(path: str|Path, # an RGB image file
@@ -45,14 +45,15 @@ def resize_label(lbl: np.ndarray, # `H×W` uint8 label map
 
 # %% ../../nbs/02_data.datasets.ipynb #a541e59e
 def trainid_path(label_path: str|Path) -> Path:
-    "Where the prepared trainId copy of a raw label lives: `00001.png` → `00001_labelTrainIds.png`, `…_gtFine_labelIds.png` → `…_gtFine_labelTrainIds.png`."
+    "Where the prepared trainId copy of a raw label lives: `00001.png` → `00001_labelTrainIds.png`, `…_gtFine_labelIds.png` → `…_gtFine_labelTrainIds.png`; a label that already is one (ACDC, Dark Zurich) is its own."
     p = Path(label_path)
+    if p.stem.endswith('_labelTrainIds'): return p
     return p.with_name(p.stem.removesuffix('_labelIds') + '_labelTrainIds.png')
 
 # %% ../../nbs/02_data.datasets.ipynb #bd300ad7
 class SegDataset:
     "Image/label file pairs read as `(img, lbl)`: an `H×W×3` uint8 image and an `H×W` uint8 trainId map (255 = ignore), or `None` if unlabelled."
-    name,title,layout,lut = 'segmentation','segmentation','',CITYSCAPES_LUT
+    name,title,layout,lut,target_only = 'segmentation','segmentation','',CITYSCAPES_LUT,False
     def __init__(self,
                  items, # `(image_path, label_path or None)` pairs
                  root: str|Path|None=None, # dataset root, used for relative paths and messages
@@ -169,14 +170,66 @@ class Cityscapes(SegDataset):
         super().__init__(self._pairs(self.root/'leftImg8bit'/split, r'[^/]+/[^/]+_leftImg8bit\.png', lbl_dir, label_of, labels), root)
         self.split = split
 
+# %% ../../nbs/02_data.datasets.ipynb #b6fe856e
+def _flat_or_nested(root, split, nested_rx):
+    "Image folder, relative-path pattern and label folder of a split stored flat (`rgb_anon/SPLIT/`) or as downloaded (`nested_rx` under `rgb_anon/`)."
+    flat = root/'rgb_anon'/split
+    if flat.is_dir(): return flat, r'[^/]+_rgb_anon\.png', root/'gt'/split
+    return root/'rgb_anon', nested_rx, root/'gt'
+
+def _gt_of(img_dir, label_dir):
+    "Label of an image: `*_gt_labelTrainIds.png` at the same relative path under `label_dir`, else the raw `*_gt_labelIds.png` when only that exists."
+    def label_of(o):
+        stem = label_dir/o.relative_to(img_dir).as_posix().removesuffix('_rgb_anon.png')
+        train_ids, raw = Path(f'{stem}_gt_labelTrainIds.png'), Path(f'{stem}_gt_labelIds.png')
+        return raw if raw.is_file() and not train_ids.is_file() else train_ids
+    return label_of
+
+class ACDC(SegDataset):
+    "ACDC: `ROOT/rgb_anon/CONDITION/SPLIT/SEQUENCE/*_rgb_anon.png` (or flattened, `ROOT/rgb_anon/SPLIT/`) with `*_gt_labelTrainIds.png` labels under `ROOT/gt/` at the same place."
+    name,title,lut,target_only = 'acdc','ACDC',CITYSCAPES_LUT,True
+    layout = 'rgb_anon/CONDITION/SPLIT/SEQUENCE/*_rgb_anon.png + gt/CONDITION/SPLIT/SEQUENCE/*_gt_labelTrainIds.png (or rgb_anon/SPLIT/, gt/SPLIT/ flattened)'
+    CONDITIONS = ('fog', 'night', 'rain', 'snow')
+    def __init__(self,
+                 root: str|Path, # the folder holding `rgb_anon/` and `gt/`
+                 split: str='train', # `'train'`, `'val'` or `'test'`
+                 labels: bool=True, # pair each image with its label; `False` for the unlabelled target images
+                 conditions: tuple|None=None, # a subset of `ACDC.CONDITIONS` (default: all four)
+                ):
+        self.root = Path(root)
+        conds = tuple(conditions or self.CONDITIONS)
+        if bad := set(conds) - set(self.CONDITIONS): raise ValueError(f"ACDC conditions {sorted(bad)}: expected some of {', '.join(self.CONDITIONS)}")
+        img_dir, rx, lbl_dir = _flat_or_nested(self.root, split, f"({'|'.join(conds)})/{re.escape(split)}/[^/]+/[^/]+_rgb_anon\\.png")
+        if conditions and img_dir.name == split:   # flattened: the condition is gone from the path
+            raise ValueError(f"ACDC conditions={conditions!r} needs the layout as downloaded (rgb_anon/CONDITION/SPLIT/…); {img_dir} is flattened")
+        super().__init__(self._pairs(img_dir, rx, lbl_dir, _gt_of(img_dir, lbl_dir), labels), root)
+        self.split = split
+
+class DarkZurich(SegDataset):
+    "Dark Zurich: `ROOT/rgb_anon/SPLIT/TIME/SEQUENCE/*_rgb_anon.png` with `ROOT/gt/SPLIT/TIME/SEQUENCE/*_gt_labelTrainIds.png` labels (`val` only)."
+    name,title,lut,target_only = 'darkzurich','Dark Zurich',CITYSCAPES_LUT,True
+    layout = 'rgb_anon/SPLIT/TIME/SEQUENCE/*_rgb_anon.png + gt/SPLIT/TIME/SEQUENCE/*_gt_labelTrainIds.png'
+    def __init__(self,
+                 root: str|Path, # the folder holding `rgb_anon/` and `gt/`
+                 split: str='train', # `'train'` (unlabelled), `'val'` (labelled) or `'test'`
+                 labels: bool=True, # pair each image with its label; `False` for the unlabelled target images
+                 time: str='night', # `'night'` (the reference's), `'twilight'` or `'day'`
+                ):
+        self.root = Path(root)
+        img_dir, lbl_dir = self.root/'rgb_anon'/split/time, self.root/'gt'/split/time
+        super().__init__(self._pairs(img_dir, r'[^/]+/[^/]+_rgb_anon\.png', lbl_dir, _gt_of(img_dir, lbl_dir), labels), root)
+        self.split = split
+
 # %% ../../nbs/02_data.datasets.ipynb #070deb31
-DATASETS = {'gta': GTA5, 'synthia': Synthia, 'cityscapes': Cityscapes}
+DATASETS = {'gta': GTA5, 'synthia': Synthia, 'cityscapes': Cityscapes, 'acdc': ACDC, 'darkzurich': DarkZurich}
+SOURCES = tuple(n for n, c in DATASETS.items() if not c.target_only)   # datasets with labelled training images
+TARGETS = ('cityscapes', 'acdc', 'darkzurich')                         # datasets with train and val splits
 
 def _reader(name):
     if name not in DATASETS: raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
     return DATASETS[name]
 
-def dataset(name: str, # `'gta'`, `'synthia'` or `'cityscapes'`
+def dataset(name: str, # a key of `DATASETS`: `'gta'`, `'synthia'`, `'cityscapes'`, `'acdc'` or `'darkzurich'`
             root: str|Path, # the dataset's root folder
             **kwargs, # passed to the reader, e.g. `split` and `labels` for Cityscapes
            ) -> SegDataset:
@@ -213,13 +266,15 @@ def class_stats(files, # trainId label paths, as they should appear in the files
 STATS_FILES = ('sample_class_stats.json', 'sample_class_stats_dict.json', 'samples_with_class.json')
 
 def prepare(root: str|Path, # the dataset's root folder
-            dataset: str, # `'gta'`, `'synthia'` or `'cityscapes'`
+            dataset: str, # a source: `'gta'`, `'synthia'` or `'cityscapes'`
             n_workers: int|None=None, # worker processes (default: all cores)
             progress: bool=True, # show a progress bar
             force: bool=False, # rewrite trainId files that already exist
            ) -> AttrDict:
     "Write `*_labelTrainIds.png` next to every raw label and DAFormer's class statistics into `root`; returns and prints a summary."
     root = Path(root)
+    if _reader(dataset).target_only:
+        raise DataError(f"{dataset} is a target only: its labels ship as trainIds, so there is nothing to prepare (prepare takes {', '.join(SOURCES)})")
     if dataset == 'cityscapes':
         dss = [Cityscapes(root, 'train')] + ([Cityscapes(root, 'val')] if (root/'gtFine'/'val').is_dir() else [])
     else: dss = [_reader(dataset)(root)]
