@@ -86,12 +86,13 @@ def test_bench_method_specs(minicity_root, tmp_path):
 def test_cityscapes_to_acdc(minicity_root, tmp_path):
     "The real-data path with an adverse-weather target: MiniCity's Cityscapes copy as the source, a fake ACDC (flattened as DAFormer's README does) as the target; trained, evaluated on ACDC val, the run's settings written."
     rng, acdc = np.random.default_rng(0), tmp_path/'acdc'
-    for split, n in (('train', 4), ('val', 3)):
+    for split, n in (('train', 4), ('val', 3), ('test', 2)):
         for i in range(n):
             stem = f'GOPR0{400 + i}_frame_000001'
             (acdc/'rgb_anon'/split).mkdir(parents=True, exist_ok=True); (acdc/'gt'/split).mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 256, (108, 192, 3), dtype=np.uint8)).save(acdc/'rgb_anon'/split/f'{stem}_rgb_anon.png')
-            Image.fromarray(rng.choice(np.array([0, 1, 2, 8, 10, 13, 255], np.uint8), (108, 192))).save(acdc/'gt'/split/f'{stem}_gt_labelTrainIds.png')
+            if split != 'test':
+                Image.fromarray(rng.choice(np.array([0, 1, 2, 8, 10, 13, 255], np.uint8), (108, 192))).save(acdc/'gt'/split/f'{stem}_gt_labelTrainIds.png')
     out = tmp_path/'cs2acdc'
     r = run_cli('train', '--source', 'cityscapes', '--source-root', Path(minicity_root)/'cityscapes', '--target', 'acdc', '--target-root', acdc,
                 '--pretrained', 'none', '--method', 'dacs', '--out', out, *TINY)
@@ -101,5 +102,24 @@ def test_cityscapes_to_acdc(minicity_root, tmp_path):
     assert res['pseudo_labels']['images'] == 3                                  # the teacher is scored on ACDC val
     e = run_cli('eval', out, '--workers', '0')
     assert e.returncode == 0 and f"mIoU19 {res['miou19']:.2f}" in e.stdout, e.stderr
+    p = run_cli('predict', out, '--out', tmp_path/'preds', '--quiet')                 # the unlabelled test split, trainIds
+    assert p.returncode == 0 and '2 acdc test predictions (trainids)' in p.stdout, p.stderr
+    preds = sorted((tmp_path/'preds').iterdir())
+    assert [f.name for f in preds] == ['GOPR0400_frame_000001_rgb_anon.png', 'GOPR0401_frame_000001_rgb_anon.png']
+    for f in preds:
+        a = np.asarray(Image.open(f)); assert a.shape == (108, 192) and a.max() < 19
     r = run_cli('train', '--root', minicity_root, '--target', 'acdc', '--out', tmp_path/'x', *TINY)
     assert r.returncode == 2 and 'MiniCity has no acdc copy' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+def test_predict_matches_eval(run, tmp_path):
+    "`predict` on the val split writes what `eval --pred-dir` writes (Cityscapes label ids at full resolution, named like the images)."
+    out, _ = run
+    e = run_cli('eval', out, '--workers', '0', '--pred-dir', tmp_path/'e')
+    p = run_cli('predict', out, '--split', 'val', '--out', tmp_path/'p')
+    assert e.returncode == 0 and p.returncode == 0 and '(labelids)' in p.stdout, (e.stderr, p.stderr)
+    files = sorted(f.name for f in (tmp_path/'e').iterdir())
+    assert files == sorted(f.name for f in (tmp_path/'p').iterdir()) and len(files) > 0
+    for f in files:
+        a, b = np.asarray(Image.open(tmp_path/'e'/f)), np.asarray(Image.open(tmp_path/'p'/f))
+        assert a.shape == b.shape and (a == b).mean() > 0.999
+        assert set(np.unique(b)) <= {7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33}   # the 19 classes' label ids

@@ -18,7 +18,7 @@ from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 # %% auto #0
 __all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'domain_overrides',
            'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'checked_config', 'cmd_train', 'cmd_eval',
-           'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main']
+           'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -159,6 +159,14 @@ def cmd_eval(a):
     print(f'{w}:'); _print_results(res)
     if a.pred_dir: print(f'predictions (Cityscapes label ids) in {a.pred_dir}')
 
+def cmd_predict(a):
+    "Write a trained run's predictions for a target split (e.g. `test`, for the evaluation servers)."
+    from udalearn.experiment import load_run, write_predictions
+    learn = load_run(a.run, target_root=a.target_root)
+    n = write_predictions(learn, a.out, a.split, None if a.format == 'auto' else a.format == 'trainids', progress=not a.quiet)
+    kind = a.format if a.format != 'auto' else 'trainids' if learn.config.target != 'cityscapes' else 'labelids'
+    print(f"{n} {learn.config.target} {a.split} predictions ({kind}) in {a.out}")
+
 def cmd_bench(a):
     "Run several methods (and seeds) under one budget and write bench.json and bench.md."
     from udalearn.experiment import bench, split_methods
@@ -255,6 +263,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('run', type=Path, help='a run folder, or a checkpoint/model file inside one')
     s.add_argument('--target-root', type=Path, default=None, help='evaluate on this target root instead of the run\'s')
     s.add_argument('--pred-dir', type=Path, default=None, help='also write predictions as Cityscapes label-id PNGs here')
+    s = add('predict', cmd_predict, 'write a trained run\'s predictions for a target split (e.g. test, for the evaluation servers)')
+    s.add_argument('run', type=Path, help='a run folder, or a checkpoint/model file inside one')
+    s.add_argument('--out', type=Path, required=True, help='folder for the PNGs, one per image, named like it')
+    s.add_argument('--split', default='test', help='target split (default test; its labels are not needed)')
+    s.add_argument('--format', default='auto', choices=['auto', 'trainids', 'labelids'],
+                   help='auto: Cityscapes label ids for Cityscapes, trainIds for ACDC and Dark Zurich (as their servers take them)')
+    s.add_argument('--target-root', type=Path, default=None, help='predict for this target root instead of the run\'s')
     s = add('bench', cmd_bench, 'run several methods under one budget; write bench.json and bench.md')
     run_args(s); s.add_argument('--methods', default='source_only,oracle', help="comma-separated method specs, e.g. 'source_only,dacs,dacs[jitter=0,blur=false]'")
     s.add_argument('--seeds', default='0')

@@ -24,8 +24,8 @@ __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_F
            'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'split_methods',
            'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights',
            'model_state', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb',
-           'train_run', 'load_run', 'adapt_bn', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
-           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+           'train_run', 'load_run', 'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio', 'bench',
+           'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -328,6 +328,29 @@ def adapt_bn(learn: UDALearner,          # a learner from `make_learner` or `loa
     for m, mom in saved: m.momentum = mom
     learn.model.train(was_training)
     return len(bns)
+
+@torch.no_grad()
+def write_predictions(learn: UDALearner,        # a learner from `load_run` (it reads the run's config)
+                      out: str|Path,            # folder for the PNGs
+                      split: str='test',        # the target split to predict; its labels are not needed
+                      train_ids: bool|None=None,  # write trainIds (ACDC, Dark Zurich) or Cityscapes label ids; default: by the target
+                      progress: bool=True) -> int:
+    "Predict every image of a target split at its full resolution, as the evaluation does, and write each as a PNG named like its image; returns how many. This is what the datasets' test servers take."
+    from fastprogress.fastprogress import progress_bar
+    from udalearn.data.labels import TRAIN2ID
+    from udalearn.data.loaders import SegTransform
+    from udalearn.learner import predict
+    from udalearn.core import save_png
+    cfg, out = learn.config, Path(out)
+    if train_ids is None: train_ids = cfg.target != 'cityscapes'   # DAFormer's README: `to_label_id=False` for the ACDC and Dark Zurich servers
+    ds = dataset(cfg.target, cfg.target_root, split=split, labels=False)
+    tfm, dev = SegTransform(cfg.target_scale, None, flip=0), next(learn.model.parameters()).device
+    for i in (progress_bar(range(len(ds)), leave=False) if progress else range(len(ds))):
+        img = ds.get_image(i)
+        x = torch.from_numpy(tfm(img, None, None)[0]).permute(2, 0, 1)[None].to(dev)
+        p = predict(learn.model, x, img.shape[:2], learn.normalize)[0].cpu().numpy().astype(np.uint8)
+        save_png(out/ds.items[i][0].name, p if train_ids else TRAIN2ID[p])
+    return len(ds)
 
 class _null:
     def __enter__(self): return self
