@@ -163,9 +163,8 @@ def cmd_predict(a):
     "Write a trained run's predictions for a target split (e.g. `test`, for the evaluation servers)."
     from udalearn.experiment import load_run, write_predictions
     learn = load_run(a.run, target_root=a.target_root)
-    n = write_predictions(learn, a.out, a.split, None if a.format == 'auto' else a.format == 'trainids', progress=not a.quiet)
-    kind = a.format if a.format != 'auto' else 'trainids' if learn.config.target != 'cityscapes' else 'labelids'
-    print(f"{n} {learn.config.target} {a.split} predictions ({kind}) in {a.out}")
+    n, train_ids = write_predictions(learn, a.out, a.split, None if a.format == 'auto' else a.format == 'trainids', progress=not a.quiet)
+    print(f"{n} {learn.config.target} {a.split} predictions ({'trainids' if train_ids else 'labelids'}) in {a.out}")
 
 def cmd_bench(a):
     "Run several methods (and seeds) under one budget and write bench.json and bench.md."

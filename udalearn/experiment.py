@@ -334,8 +334,8 @@ def write_predictions(learn: UDALearner,        # a learner from `load_run` (it 
                       out: str|Path,            # folder for the PNGs
                       split: str='test',        # the target split to predict; its labels are not needed
                       train_ids: bool|None=None,  # write trainIds (ACDC, Dark Zurich) or Cityscapes label ids; default: by the target
-                      progress: bool=True) -> int:
-    "Predict every image of a target split at its full resolution, as the evaluation does, and write each as a PNG named like its image; returns how many. This is what the datasets' test servers take."
+                      progress: bool=True) -> tuple:
+    "Predict every image of a target split at its full resolution, as the evaluation does, and write each as a PNG named like its image (what the datasets' test servers take); returns how many, and whether as trainIds."
     from fastprogress.fastprogress import progress_bar
     from udalearn.data.labels import TRAIN2ID
     from udalearn.data.loaders import SegTransform
@@ -350,7 +350,7 @@ def write_predictions(learn: UDALearner,        # a learner from `load_run` (it 
         x = torch.from_numpy(tfm(img, None, None)[0]).permute(2, 0, 1)[None].to(dev)
         p = predict(learn.model, x, img.shape[:2], learn.normalize)[0].cpu().numpy().astype(np.uint8)
         save_png(out/ds.items[i][0].name, p if train_ids else TRAIN2ID[p])
-    return len(ds)
+    return len(ds), train_ids
 
 class _null:
     def __enter__(self): return self

@@ -171,10 +171,10 @@ class Cityscapes(SegDataset):
         self.split = split
 
 # %% ../../nbs/02_data.datasets.ipynb #b6fe856e
-def _flat_or_nested(root, split, nested_rx):
-    "Image folder, relative-path pattern and label folder of a split stored flat (`rgb_anon/SPLIT/`) or as downloaded (`nested_rx` under `rgb_anon/`)."
+def _flat_or_nested(root, split, nested_rx, nested=False):
+    "Image folder, relative-path pattern and label folder of a split stored flat (`rgb_anon/SPLIT/`, if it exists and not `nested`) or as downloaded (`nested_rx` under `rgb_anon/`)."
     flat = root/'rgb_anon'/split
-    if flat.is_dir(): return flat, r'[^/]+_rgb_anon\.png', root/'gt'/split
+    if flat.is_dir() and not nested: return flat, r'[^/]+_rgb_anon\.png', root/'gt'/split
     return root/'rgb_anon', nested_rx, root/'gt'
 
 def _gt_of(img_dir, label_dir):
@@ -199,9 +199,9 @@ class ACDC(SegDataset):
         self.root = Path(root)
         conds = tuple(conditions or self.CONDITIONS)
         if bad := set(conds) - set(self.CONDITIONS): raise ValueError(f"ACDC conditions {sorted(bad)}: expected some of {', '.join(self.CONDITIONS)}")
-        img_dir, rx, lbl_dir = _flat_or_nested(self.root, split, f"({'|'.join(conds)})/{re.escape(split)}/[^/]+/[^/]+_rgb_anon\\.png")
-        if conditions and img_dir.name == split:   # flattened: the condition is gone from the path
-            raise ValueError(f"ACDC conditions={conditions!r} needs the layout as downloaded (rgb_anon/CONDITION/SPLIT/…); {img_dir} is flattened")
+        if conditions and not any((self.root/'rgb_anon'/c/split).is_dir() for c in conds):   # flattened copies lose the condition
+            raise ValueError(f"ACDC conditions={conditions!r} needs the layout as downloaded (rgb_anon/CONDITION/SPLIT/…), not found under {self.root}")
+        img_dir, rx, lbl_dir = _flat_or_nested(self.root, split, f"({'|'.join(conds)})/{re.escape(split)}/[^/]+/[^/]+_rgb_anon\\.png", nested=bool(conditions))
         super().__init__(self._pairs(img_dir, rx, lbl_dir, _gt_of(img_dir, lbl_dir), labels), root)
         self.split = split
 
