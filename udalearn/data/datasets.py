@@ -1,4 +1,4 @@
-"""Readers for GTA5, SYNTHIA and Cityscapes that return images with trainId labels and fail with one clear message on a broken download, and `prepare`, which writes the trainId label files and the class statistics that Rare Class Sampling needs.
+"""Readers for GTA5, SYNTHIA, Cityscapes, ACDC and Dark Zurich that return images with trainId labels and fail with one clear message on a broken download, and `prepare`, which writes the trainId label files and the class statistics that Rare Class Sampling needs.
 
 Docs: https://udalearn.github.io/udalearn/data.datasets.html.md"""
 
