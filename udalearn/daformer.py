@@ -196,7 +196,7 @@ register_method(Method('dacs_rcs', callbacks=dacs_callbacks, sampler=rcs_sampler
 register_method(Method('dacs_rcs_fd', callbacks=lambda cfg, learn=None: dacs_callbacks(cfg, learn) + [FeatureDistance()],
                        sampler=rcs_sampler, recipe=dict(warmup=0), report=rcs_report, description='DACS + RCS + thing-class feature distance'))
 register_method(Method('daformer', callbacks=daformer_method_callbacks, sampler=rcs_sampler, report=rcs_report,
-                       description='DAFormer: DACS + RCS + FD + warm-up + ignored pseudo-label rows'))
+                       description='DAFormer: DACS + RCS + FD + warm-up + ignored pseudo-label rows (Cityscapes targets)'))
 
 # %% ../nbs/11_daformer.ipynb #869a1335
 def show_fd_mask(x: np.ndarray,         # a source image `H×W×3` uint8
