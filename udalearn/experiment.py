@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import store_attr
-from .core import set_seed, save_json, atomic_write, n_cpus, tilde, key_values, DataError
-from .data.labels import CLASSES, CLASS_SETS
+from .core import set_seed, save_json, save_png, atomic_write, n_cpus, tilde, key_values, DataError
+from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID
 from .data.datasets import dataset
-from .data.loaders import uda_dataloaders, loader_speed
-from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoint
+from .data.loaders import uda_dataloaders, loader_speed, SegTransform
+from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoint, predict
 from .metrics import ConfusionMatrix
 
 # %% auto #0
@@ -337,10 +337,6 @@ def write_predictions(learn: UDALearner,        # a learner from `load_run` (it 
                       progress: bool=True) -> tuple:
     "Predict every image of a target split at its full resolution, as the evaluation does, and write each as a PNG named like its image (what the datasets' test servers take); returns how many, and whether as trainIds."
     from fastprogress.fastprogress import progress_bar
-    from udalearn.data.labels import TRAIN2ID
-    from udalearn.data.loaders import SegTransform
-    from udalearn.learner import predict
-    from udalearn.core import save_png
     cfg, out = learn.config, Path(out)
     if train_ids is None: train_ids = cfg.target != 'cityscapes'   # DAFormer's README: `to_label_id=False` for the ACDC and Dark Zurich servers
     ds = dataset(cfg.target, cfg.target_root, split=split, labels=False)
