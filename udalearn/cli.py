@@ -242,8 +242,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--pretrained', help="'imagenet', a hub name, a local path, or 'none'")
         s.add_argument('--init', help='start from the weights of a finished run (its folder or a .pth file): a warm start')
         s.add_argument('--recipe', choices=['daformer', 'deeplab'])
-        for k, t in [('iters', int), ('bs', int), ('lr', float), ('warmup', int), ('eval-every', int), ('ckpt-every', int), ('threads', int)]:
+        for k, t in [('iters', int), ('bs', int), ('lr', float), ('warmup', int), ('eval-every', int), ('ckpt-every', int)]:
             s.add_argument('--' + k, type=t)
+        s.add_argument('--threads', type=int, help='torch CPU threads (default: all cores); runs that share a CPU should split its cores '
+                       '(e.g. --threads 1 each for two runs on two cores): oversubscribed threads wait on each other')
         s.add_argument('--crop', type=int, nargs=2, metavar=('H', 'W'))
         s.add_argument('--source-scale', type=int, nargs=2, metavar=('LONG', 'SHORT'))
         s.add_argument('--target-scale', type=int, nargs=2, metavar=('LONG', 'SHORT'))
