@@ -51,13 +51,20 @@ THING_CLASSES = [CLASSES.index(c) for c in ['traffic light', 'traffic sign', 'pe
                                              'train', 'motorcycle', 'bicycle']]   # DAFormer's FD "things" (trainIds 6, 7, 11–18)
 
 # %% ../../nbs/01_data.labels.ipynb #4675daf3
-def colorize(label: np.ndarray, palette: np.ndarray=PALETTE) -> np.ndarray:
+def colorize(label: np.ndarray,               # an `H×W` trainId map
+             palette: np.ndarray|None=None,   # `K×3` uint8 class colours; default `PALETTE`, the Cityscapes colours
+            ) -> np.ndarray:
     "Turn an `H×W` trainId map into an `H×W×3` uint8 image in the Cityscapes palette (ignore and unknown ids black)."
+    palette = PALETTE if palette is None else palette
     lut = np.zeros((256, 3), dtype=np.uint8); lut[:len(palette)] = palette
     return lut[np.asarray(label, dtype=np.uint8)]
 
 # %% ../../nbs/01_data.labels.ipynb #e8daa693
-def overlay(img: np.ndarray, label: np.ndarray, alpha: float=0.5, palette: np.ndarray=PALETTE) -> np.ndarray:
+def overlay(img: np.ndarray,                  # `H×W×3` uint8 image
+            label: np.ndarray,                # its `H×W` trainId map
+            alpha: float=0.5,                 # opacity of the colours
+            palette: np.ndarray|None=None,    # class colours; default `PALETTE`
+           ) -> np.ndarray:
     "Blend the colourised `label` over `img` (uint8 `H×W×3`); ignored pixels keep the image."
     col = colorize(label, palette).astype(np.float32)
     out = img.astype(np.float32)
