@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/advent.html.md"""
 
 # %% ../nbs/20_advent.ipynb #475a7b95
 from __future__ import annotations
-import copy, math
+import contextlib, copy, math
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -24,7 +24,7 @@ _EPS = 1e-30   # the reference's guard inside the log
 
 def self_information(logits: torch.Tensor, size=None) -> torch.Tensor:
     "Weighted self-information maps −P·log P / log C, one channel per class, `B×C×H×W` (ADVENT's `prob_2_entropy`)."
-    p = F.softmax(upsample(logits, size) if size is not None else logits, 1)
+    p = F.softmax((upsample(logits, size) if size is not None else logits).float(), 1)   # fp32 under mixed precision too
     return -p*torch.log(p + _EPS)/math.log(p.shape[1])
 
 def entropy_map(logits: torch.Tensor, size=None) -> torch.Tensor:
@@ -50,6 +50,7 @@ def bce_map(d_out: torch.Tensor,          # discriminator logits
             weight: torch.Tensor|None=None,  # optional per-position weight
            ) -> torch.Tensor:
     "Binary cross-entropy of a discriminator's logit map against a constant domain label, optionally weighted per position."
+    d_out = d_out.float()
     l = F.binary_cross_entropy_with_logits(d_out, torch.full_like(d_out, float(label)), reduction='none')
     return (l*weight).mean() if weight is not None else l.mean()
 
@@ -60,7 +61,7 @@ class Discriminators(nn.Module):
                  n_in: int=19, lr: float=1e-4, betas=(0.9, 0.99), power: float=0.9, ndf: int=64):
         super().__init__()
         self.nets = nn.ModuleDict({k: fc_discriminator(n_in, ndf) for k in levels})
-        self.lr, self.power = lr, power
+        self.lr, self.power, self.scaler = lr, power, None   # `scaler`: a gradient scaler when the learner trains in fp16
         self.opt = torch.optim.Adam(self.nets.parameters(), lr=lr, betas=betas)
     def __getitem__(self, k): return self.nets[k]
     def set_lr(self, it: int, max_iters: int, warmup: int=0):
@@ -70,14 +71,20 @@ class Discriminators(nn.Module):
     def frozen(self, flag: bool=True):
         for p in self.nets.parameters(): p.requires_grad_(not flag)
         return self
-    def step(self, loss_fn) -> torch.Tensor:
-        "One optimiser step of the discriminators on the loss `loss_fn()` computes (with their gradients switched on)."
+    def step(self, loss_fn,                    # computes the discriminators' loss
+             autocast=contextlib.nullcontext,  # the learner's mixed-precision context (`learn.autocast`)
+            ) -> torch.Tensor:
+        "One optimiser step of the discriminators on the loss `loss_fn()` computes (with their gradients switched on), under `autocast`."
         self.frozen(False); self.opt.zero_grad()
-        loss = loss_fn(); loss.backward(); self.opt.step()
+        with autocast(): loss = loss_fn()
+        if self.scaler is None: loss.backward(); self.opt.step()
+        else: self.scaler.scale(loss).backward(); self.scaler.step(self.opt); self.scaler.update()
         self.frozen(True)
         return loss.detach()
-    def state(self) -> dict: return dict(nets=self.nets.state_dict(), opt=self.opt.state_dict())
-    def load(self, s: dict): self.nets.load_state_dict(s['nets']); self.opt.load_state_dict(s['opt'])
+    def state(self) -> dict: return dict(nets=self.nets.state_dict(), opt=self.opt.state_dict(), scaler=self.scaler.state_dict() if self.scaler else None)
+    def load(self, s: dict):
+        self.nets.load_state_dict(s['nets']); self.opt.load_state_dict(s['opt'])
+        if self.scaler is not None and s.get('scaler'): self.scaler.load_state_dict(s['scaler'])
 
 # %% ../nbs/20_advent.ipynb #4f565863
 def target_outputs(learn, x: torch.Tensor) -> dict:
@@ -118,7 +125,9 @@ class AdvEnt(Callback):
     def _make(self):
         levels = ['out', 'aux'] if getattr(self.learn.model, 'has_aux', False) else ['out']
         dev = next(self.learn.model.parameters()).device
-        return Discriminators(levels, n_in=getattr(self.learn.model, 'n_classes', 19), lr=self.lr).to(dev).frozen()
+        d = Discriminators(levels, n_in=getattr(self.learn.model, 'n_classes', 19), lr=self.lr).to(dev).frozen()
+        d.scaler = self.learn.grad_scaler()
+        return d
     def before_fit(self):
         if self.disc is None: self.disc = self._make()
         if 'aux' in self.disc.nets: self.learn.fwd_kwargs['aux'] = True
@@ -149,7 +158,7 @@ class AdvEnt(Callback):
                 terms['d_src' if k == 'out' else 'd_src_aux'], terms['d_tgt' if k == 'out' else 'd_tgt_aux'] = float(ls.detach()), float(lt.detach())
                 loss = loss + ls + lt
             return loss
-        self.disc.step(loss_fn)
+        self.disc.step(loss_fn, self.learn.autocast)
         self.learn.loss_terms.update(terms)
         self.last, self.maps = {k: (v[0][:2].cpu(), v[1][:2].cpu()) for k, v in self.maps.items()}, None
 

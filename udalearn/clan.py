@@ -82,7 +82,7 @@ def weight_discrepancy(c1: nn.Module, c2: nn.Module) -> torch.Tensor:
 
 def alignment_score(logits1: torch.Tensor, logits2: torch.Tensor) -> torch.Tensor:
     "Local alignment score `B×H×W`: 1 − cosine similarity of the two classifiers' softmax vectors per pixel."
-    return 1 - F.cosine_similarity(F.softmax(logits1, 1), F.softmax(logits2, 1), dim=1)
+    return 1 - F.cosine_similarity(F.softmax(logits1.float(), 1), F.softmax(logits2.float(), 1), dim=1)
 
 def local_weight(score: torch.Tensor, epsilon: float=0.4, lam_local: float=40.) -> torch.Tensor:
     "The per-pixel weight ε + λ_local·M of the adversarial loss."
@@ -102,7 +102,9 @@ class CLAN(Callback):
         store_attr(); self.disc, self.last = None, None
     def _make(self):
         dev = next(self.learn.model.parameters()).device
-        return Discriminators(['out'], n_in=getattr(self.learn.model, 'n_classes', 19), lr=self.lr).to(dev).frozen()
+        d = Discriminators(['out'], n_in=getattr(self.learn.model, 'n_classes', 19), lr=self.lr).to(dev).frozen()
+        d.scaler = self.learn.grad_scaler()
+        return d
     def before_fit(self):
         if not isinstance(self.learn.model, TwoClassifiers): raise TypeError('CLAN needs a `TwoClassifiers` model (wrap yours: `TwoClassifiers(model)`)')
         if self.disc is None: self.disc = self._make()
@@ -121,10 +123,10 @@ class CLAN(Callback):
         t = learn.model(xt, size=xt.shape[-2:], heads=True)
         m = alignment_score(t['out1'], t['out2']).detach()
         w = local_weight(m, self.epsilon, self.lam_local)[:, None] if self.weighted else None
-        p_t = F.softmax(t['out'], 1)
+        p_t = F.softmax(t['out'].float(), 1)
         d = upsample(self.disc['out'](p_t), xt.shape[-2:])
         learn.add_loss('adv', bce_map(d, self.source_label, w), self.lam_adv*self.damping)
-        p_s = F.softmax(upsample(learn.pred['out'], learn.xb[0].shape[-2:]), 1)
+        p_s = F.softmax(upsample(learn.pred['out'], learn.xb[0].shape[-2:]).float(), 1)
         self.maps = (p_s.detach(), p_t.detach(), w)
         self.last = dict(score=m[:2].cpu(), pred=t['out'][:2].argmax(1).cpu())
 
@@ -138,7 +140,7 @@ class CLAN(Callback):
             lt = bce_map(upsample(self.disc['out'](p_t), size_t), 1 - self.source_label, w)
             terms.update(d_src=float(ls.detach()), d_tgt=float(lt.detach()))
             return ls + lt
-        self.disc.step(loss_fn)
+        self.disc.step(loss_fn, self.learn.autocast)
         self.learn.loss_terms.update(terms); self.maps = None
 
     def state_dict(self): return dict(disc=self.disc.state() if self.disc is not None else None)

@@ -129,6 +129,8 @@ def _config(a):
 def checked_config(cfg, specs=()):
     "`cfg` with its method spec resolved (`--method dacs[jitter=0]`), after checking it and the bench's `specs` (`method_config`): a `DataError` for an unknown method or an argument it does not take, before any data is read."
     from udalearn.experiment import method_config
+    for k in ('iters', 'bs', 'eval_every', 'ckpt_every'):
+        if (v := getattr(cfg, k)) < 1: raise DataError(f"--{k.replace('_', '-')} {v}: must be at least 1")
     try:
         for m in specs: method_config(cfg, m)
         return method_config(cfg, cfg.method)

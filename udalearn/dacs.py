@@ -50,7 +50,7 @@ def pseudo_label(logits: torch.Tensor,     # teacher logits `B×C×h×w`
                  threshold: float=0.968,   # confidence that counts a pixel as reliable
                 ) -> tuple:
     "Pseudo-labels `B×H×W`, confidences `B×H×W` and the batch weight q = share of pixels with confidence ≥ `threshold`."
-    p = F.softmax(upsample(logits, size) if size is not None else logits, 1)
+    p = F.softmax((upsample(logits, size) if size is not None else logits).float(), 1)   # fp32 under mixed precision too
     conf, lbl = p.max(1)
     return lbl, conf, (conf >= threshold).float().mean()
 
@@ -287,7 +287,7 @@ class DACS(Callback):
     def after_batch(self):
         if self.training and self.watch is not None and (self.learn.it % self.watch_every == 0 or self.learn.it == self.learn.max_iters):
             x = self.learn.normalize(self.watch.to(self.learn.xb[0].device))
-            logits = self.teacher_predict(x)
+            with self.learn.autocast(): logits = self.teacher_predict(x)
             lbl, conf, _ = pseudo_label(logits[:4], x.shape[-2:], self.threshold)   # the pictures show the first few
             self.snapshots[self.learn.it] = (lbl.to(torch.uint8).cpu(), (conf >= self.threshold).cpu())
             if self.watch_labels is not None: self.quality[self.learn.it] = score_logits(logits, self.watch_labels.to(logits.device), self.threshold)

@@ -129,7 +129,7 @@ class FeatureDistance(Callback):
         y = self.learn.yb[0]
         lbl = downscale_label_ratio(y, y.shape[-1]//feats.shape[-1], self.min_ratio)
         mask = torch.isin(lbl, torch.tensor(list(self.classes), device=lbl.device)) if self.classes is not None else lbl != IGNORE
-        dist = (feats - ref).norm(dim=1)                                 # B×h×w
+        dist = (feats.float() - ref.float()).norm(dim=1)                 # B×h×w, in fp32 under mixed precision too
         loss = dist[mask].mean() if mask.any() else dist.sum()*0
         self.learn.add_loss('fd', loss, self.weight)
         self.last_mask = mask.detach().cpu()

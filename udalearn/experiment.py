@@ -16,16 +16,17 @@ from .core import set_seed, save_json, save_png, atomic_write, n_cpus, tilde, ke
 from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed, SegTransform
-from .learner import UDALearner, daformer_recipe, deeplab_recipe, last_checkpoint, predict
+from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict
 from .metrics import ConfusionMatrix
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config',
            'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'split_methods',
            'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights',
-           'model_state', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb',
-           'train_run', 'load_run', 'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio', 'bench',
-           'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+           'model_state', 'run_recipe', 'resolved', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory',
+           'peak_memory_mb', 'train_run', 'load_run', 'adapt_bn', 'write_predictions', 'measure_loader',
+           'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table',
+           'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -40,8 +41,8 @@ class RunConfig:
     init: str|None = None                 # start from a finished run's weights (its folder or a .pth file), e.g. a source-only run
     method: str = 'source_only'           # see `METHODS`
     recipe: str = 'daformer'              # 'daformer' (AdamW + warm-up + poly 1) or 'deeplab' (SGD + poly 0.9)
-    lr: float|None = None                 # override the recipe's base lr
-    warmup: int|None = None               # override the recipe's warm-up iterations
+    lr: float|None = None                 # the backbone's base lr; None: the preset's (`schedule`), else the recipe's
+    warmup: int|None = None               # warm-up iterations; None: the method's own (DACS: none), else the preset's, else the recipe's
     iters: int = 40000
     bs: int = 2                           # images per domain per iteration
     crop: tuple = (512, 512)
@@ -57,6 +58,7 @@ class RunConfig:
     device: str|None = None               # default: cuda if available
     ema_alpha: float|None = None          # EMA rate of a method's teacher; None: the method's own (DACS 0.99, DAFormer 0.999)
     method_kwargs: dict = field(default_factory=dict)   # keyword arguments for the method's callbacks
+    schedule: dict = field(default_factory=dict)        # a preset's `lr`/`warmup` (MiniCity: 6e-4, 150): below a method's own and explicit values
 
 SOURCE_SCALES = dict(gta=(1280, 720), synthia=(1280, 760), cityscapes=(1024, 512))
 TARGET_SCALES = dict(cityscapes=(1024, 512), acdc=(960, 540), darkzurich=(960, 540))   # DAFormer's uda_cityscapes_to_{acdc,darkzurich} configs
@@ -74,7 +76,7 @@ def minicity_config(root=None, source='gta', **kw) -> RunConfig:
     return RunConfig(**{**dict(source=source, target='cityscapes', source_root=str(root/source), target_root=str(root/'cityscapes'),
                                model='daformer:mit_b0:segformer:128', pretrained=None, iters=3000, bs=4, crop=(128, 128),
                                source_scale=tuple(s//4 for s in SOURCE_SCALES[source]), target_scale=(256, 128),
-                               eval_every=1000, ckpt_every=1000, lr=6e-4, warmup=150, ema_alpha=0.99), **kw})
+                               eval_every=1000, ckpt_every=1000, schedule=dict(lr=6e-4, warmup=150), ema_alpha=0.99), **kw})
 
 # %% ../nbs/08_experiment.ipynb #e2179487
 def build_model(name: str, n_classes: int=19, pretrained=None, **kwargs):
@@ -208,7 +210,19 @@ def model_state(w: Path) -> dict:
     s = torch.load(w, map_location='cpu', weights_only=False)
     return s['model'] if isinstance(s.get('model'), dict) else s
 
-def make_learner(cfg: RunConfig, out: Path|None=None):
+def run_recipe(cfg: RunConfig) -> Recipe:
+    "The optimiser and schedule of a run: the recipe's defaults, under the preset's `schedule`, under the method's own (`Method.recipe`), under `cfg.lr`/`cfg.warmup` where set."
+    explicit = {k: v for k in ('lr', 'warmup') if (v := getattr(cfg, k)) is not None}
+    kw = {**cfg.schedule, **get_method(cfg.method).recipe, **explicit}
+    return (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**kw)
+
+def resolved(cfg: RunConfig) -> RunConfig:
+    "`cfg` with `lr` and `warmup` set to the values the run trains with (`run_recipe`): what its `config.json` records."
+    r = run_recipe(cfg)
+    return replace(cfg, lr=r.lr, warmup=r.warmup)
+
+def make_learner(cfg: RunConfig, out: Path|None=None,
+                 **kwargs):                  # more arguments for `UDALearner` (e.g. `amp_cpu=True` in tests)
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
     from fastai.callback.core import Callback
     method = get_method(cfg.method)
@@ -220,15 +234,14 @@ def make_learner(cfg: RunConfig, out: Path|None=None):
     if cfg.init: model.load_state_dict(model_state(run_weights(cfg.init)))
     if method.model: model = method.model(cfg, model)
     model = model.to(dev)
-    overrides = {**{k: v for k, v in dict(lr=cfg.lr, warmup=cfg.warmup).items() if v is not None}, **method.recipe}
-    recipe = (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**overrides)
+    recipe = run_recipe(cfg)
     timer = StepTimer(cuda=dev.type == 'cuda')
     class _Time(Callback):
         order, run_valid = -10, False
         def before_batch(self): timer.start()
         def after_batch(self): timer.stop()
     learn = UDALearner(dls, model, recipe=recipe, loss_func=method.loss_func(cfg) if method.loss_func else None,
-                       amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()])
+                       amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()], **kwargs)
     for cb in method.callbacks(cfg, learn) or []: learn.add_cb(cb)
     learn.timer, learn.config = timer, cfg
     return learn
@@ -265,9 +278,12 @@ def peak_memory_mb() -> float:
 
 def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results. With `resume`, a run already in `out` continues only under the same settings."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out, cfg = Path(out), resolved(cfg)                          # the lr and warm-up it trains with, as its record says
+    out.mkdir(parents=True, exist_ok=True)
     if resume and (out/'config.json').exists() and (last_checkpoint(out/'checkpoints') or (out/'results.json').exists()):
         _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
+    if resume and (out/'results.json').exists() and (out/'model.pth').exists():
+        return json.loads((out/'results.json').read_text())      # a finished run (same settings, checked above): its results
     save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     reset_peak_memory()                                          # a bench trains its runs one after another in one process
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
@@ -280,7 +296,7 @@ def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=
     res = dict(method=cfg.method, model=cfg.model, source=cfg.source, target=cfg.target, seed=cfg.seed, iters=learn.it,
                miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13), iou={c: (None if np.isnan(v) else 100*float(v)) for c, v in zip(CLASSES, cm.iou)},
                wall_min=(clock['wall'] + time.perf_counter() - t0)/60, cpu_min=(clock['cpu'] + time.process_time() - c0)/60, step_s=learn.timer.mean,
-               peak_mem_mb=peak_memory_mb(), threads=torch.get_num_threads(),
+               peak_mem_mb=peak_memory_mb(), threads=torch.get_num_threads(), lr=learn.recipe.lr, warmup=learn.recipe.warmup,
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
                history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
     if learn.cuda: res['gpu_peak_mb'] = torch.cuda.max_memory_allocated()/2**20
@@ -403,13 +419,13 @@ def bench(cfg: RunConfig,
         for s in sorted(set(seeds) | set(extra_seeds.get(m, ()))):
             d = out/f'{m}_s{s}'
             if (d/'results.json').exists():     # reused; it may have its own start (`init`), the rest must be this bench's
-                _refuse_changes(d, json.loads((d/'config.json').read_text()), replace(mcfg, seed=s), RUN_FREE + ('init',))
+                _refuse_changes(d, json.loads((d/'config.json').read_text()), resolved(replace(mcfg, seed=s)), RUN_FREE + ('init',))
                 r = json.loads((d/'results.json').read_text())
             else:
                 print(f'== {m} seed {s}'); r = train_run(replace(mcfg, seed=s), d, resume=True, progress=progress)
             runs.append({**r, 'method': m, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
     loader_ips = measure_loader(cfg)
-    rep = dict(config=portable(cfg), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
+    rep = dict(config=portable(resolved(cfg)), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
                minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
     for m, mcfg in cfgs.items():
         if get_method(mcfg.method).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(mcfg, mcfg.method)
@@ -477,6 +493,15 @@ def method_table(runs: list,                    # the `runs` of a `bench.json`
         rows.append(r)
     return pd.DataFrame(rows).set_index('method')
 
+def _warmups(runs) -> str:
+    "', warm-up 150 iterations (0 for dacs)': the warm-ups the runs trained with (runs from before they were recorded are left out)."
+    by = {}
+    for r in runs:
+        if r.get('warmup') is not None: by.setdefault(r['warmup'], []).append(r['method'])
+    if not by: return ''
+    (main, _), *rest = sorted(by.items(), key=lambda kv: -len(kv[1]))
+    return f", warm-up {main} iterations" + (f" ({'; '.join(f'{w} for ' + ', '.join(dict.fromkeys(ms)) for w, ms in rest)})" if rest else '')
+
 def bench_markdown(rep: dict) -> str:
     "The Markdown report of a bench."
     s, cfg, mach = summarise(rep['runs']), rep['config'], rep['machine']
@@ -485,7 +510,7 @@ def bench_markdown(rep: dict) -> str:
     lines = [f"# udalearn bench: {cfg['source']} → {cfg['target']}", '',
              f"Hardware: {hw}, torch {mach['torch']}. Model `{cfg['model']}` (pretrained: {cfg['pretrained']}), "
              f"{cfg['iters']} iterations of {cfg['bs']} + {cfg['bs']} crops of {cfg['crop'][0]}×{cfg['crop'][1]}, "
-             f"recipe {cfg['recipe']} (lr {cfg['lr']}), evaluated on the target val split "
+             f"recipe {cfg['recipe']} (lr {cfg['lr']}{_warmups(rep['runs'])}), evaluated on the target val split "
              f"(input {cfg['target_scale'][0]}×{cfg['target_scale'][1]}, labels at full resolution)."
              + ''.join(f" {', '.join(dict.fromkeys(r['method'] for r in rep['runs'] if r.get('init') == w))} started from the weights of `{w}`."
                        for w in dict.fromkeys(r.get('init') for r in rep['runs']) if w)

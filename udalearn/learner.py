@@ -101,24 +101,33 @@ class UDALearner(Learner):
                  loss_func=None,               # supervised loss (default `SegLoss()`)
                  metrics=None,                 # default: mIoU over 19 classes
                  cbs=None,                     # method callbacks
-                 amp: str|None=None,           # 'bf16' or 'fp16' mixed precision on a GPU; ignored on a CPU
+                 amp: str|None=None,           # 'bf16' or 'fp16' mixed precision on a GPU; ignored on a CPU (see `amp_cpu`)
+                 amp_cpu: bool=False,          # run `amp` on a CPU too (for tests: CPUs without bf16 units are far slower in bf16)
                  channels_last: bool=False,    # channels-last memory format on a GPU; ignored on a CPU
                  path='.', **kwargs):
         self.recipe = recipe or daformer_recipe()
         super().__init__(dls, model, loss_func=loss_func or SegLoss(), metrics=L(metrics) if metrics is not None else [MIoU()],
                          cbs=L(UDATrainer(), IterationLog()) + L(cbs), lr=self.recipe.lr, path=path, **kwargs)
         self.it, self.max_iters, self.fwd_kwargs, self.loss_terms, self.loss_log = 0, 1, {}, {}, []
-        self.clock, self._fit_start, self._resumed_values = dict(wall=0., cpu=0.), None, None
+        self.clock, self._fit_start, self._resumed_values, self._resumed_names = dict(wall=0., cpu=0.), None, None, None
         self.xt = self.yt = None
         self.cuda = torch.cuda.is_available() and next(model.parameters()).is_cuda
         self.channels_last = channels_last and self.cuda
         if self.channels_last: self.model.to(memory_format=torch.channels_last)
-        if amp and self.cuda:
-            from fastai.callback.fp16 import MixedPrecision
-            self.add_cb(MixedPrecision(amp_mode=amp))
-        elif amp: print(f'amp={amp!r} ignored: mixed precision is for GPUs (this CPU runs fp32)')
+        if amp not in (None, 'bf16', 'fp16'): raise ValueError(f"amp must be 'bf16', 'fp16' or None, not {amp!r}")
+        self.device_type = 'cuda' if self.cuda else 'cpu'
+        self.amp_dtype = dict(bf16=torch.bfloat16, fp16=torch.float16)[amp] if amp and (self.cuda or amp_cpu) else None
+        if amp and self.amp_dtype is None: print(f'amp={amp!r} ignored: mixed precision is for GPUs (this CPU runs fp32)')
+        self.scaler = self.grad_scaler()
         dev = next(model.parameters()).device
         self.mean, self.std = (torch.tensor(v, device=dev).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+
+    def autocast(self):
+        "The mixed-precision context of every forward pass: the model's, and those a method makes (teacher, reference, discriminators); a no-op in fp32."
+        return torch.autocast(self.device_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
+    def grad_scaler(self):
+        "A new gradient scaler for one optimiser when training in fp16 (whose small gradients would underflow), else None."
+        return torch.amp.GradScaler(self.device_type) if self.amp_dtype == torch.float16 else None
 
     def create_opt(self): self.opt = make_optimizer(self.model, self.recipe)
 
@@ -156,16 +165,22 @@ class UDALearner(Learner):
 
     def _do_one_batch(self):
         self.loss_terms = {}
-        self.pred = self.model(*self.xb, **(self.fwd_kwargs if self.training else {}))
-        self('after_pred')
-        if len(self.yb):
-            self.loss_grad = self.loss_func(self.pred, *self.yb)
-            self.loss = self.loss_grad.clone()
-            if self.training: self.loss_terms['src'] = float(self.loss_grad.detach())
-        self('after_loss')
+        with self.autocast():                 # every forward pass: the model's here, the methods' in `after_pred`/`after_loss`
+            self.pred = self.model(*self.xb, **(self.fwd_kwargs if self.training else {}))
+            self('after_pred')
+            if len(self.yb):
+                self.loss_grad = self.loss_func(self.pred, *self.yb)
+                self.loss = self.loss_grad.clone()
+                if self.training: self.loss_terms['src'] = float(self.loss_grad.detach())
+            self('after_loss')
         if not self.training or not len(self.yb): return
         self.loss = self.loss_grad.detach().clone()
         self._do_grad_opt()
+
+    def _backward(self): (self.loss_grad if self.scaler is None else self.scaler.scale(self.loss_grad)).backward()
+    def _step(self):
+        if self.scaler is None: return self.opt.step()
+        self.scaler.step(self.opt.opt); self.scaler.update()   # skips the step when the scaled gradients overflowed
 
 # %% ../nbs/07_learner.ipynb #732ae3db
 class UDATrainer(Callback):
@@ -215,6 +230,7 @@ def save_checkpoint(self: UDALearner, path: str|Path) -> Path:
     state = dict(it=self.it, max_iters=self.max_iters, model=self.model.state_dict(),
                  opt=self.opt.state_dict() if self.opt is not None else None, rng=_rng_state(), loss_log=self.loss_log,
                  recorder=dict(values=list(self.recorder.values), names=list(self.recorder.metric_names)), clock=self.train_time(),
+                 scaler=self.scaler.state_dict() if self.scaler is not None else None,
                  cbs={cb.name: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')})
     return atomic_write(path, lambda t: torch.save(state, t))
 
@@ -225,8 +241,9 @@ def load_checkpoint(self: UDALearner, path: str|Path):
     self.model.load_state_dict(s['model'])
     if self.opt is None: self.create_opt()
     if s['opt'] is not None: self.opt.load_state_dict(s['opt'])
+    if self.scaler is not None and s.get('scaler'): self.scaler.load_state_dict(s['scaler'])
     self.it, self.loss_log = s['it'], s['loss_log']
-    self._resumed_values, self.clock = s['recorder']['values'], dict(s.get('clock', self.clock))
+    self._resumed_values, self._resumed_names, self.clock = s['recorder']['values'], s['recorder']['names'], dict(s.get('clock', self.clock))
     for cb in self.cbs:
         if hasattr(cb, 'load_state_dict') and cb.name in s['cbs']: cb.load_state_dict(s['cbs'][cb.name])
     _set_rng_state(s['rng'])
@@ -267,7 +284,10 @@ def fit_iters(self: UDALearner,
     chunks, i = [], self.it
     while i < n_iters:
         nxt = min((i//ev + 1)*ev, n_iters); chunks.append(nxt - i); i = nxt
-    if not chunks: return self
+    if not chunks:                               # nothing left to train (a finished run resumed): its history as it was
+        self.recorder.values, self.recorder.metric_names = list(self._resumed_values or []), self._resumed_names or []
+        self._resumed_values = None
+        return self
     self._chunks = chunks
     self.dls.train.it = self.it
     extra = L(cbs) + (L(Checkpointer(ckpt_dir, ckpt_every)) if ckpt_dir and ckpt_every else L())
@@ -292,7 +312,7 @@ def evaluate(self: UDALearner, dl=None, pred_dir: str|Path|None=None) -> Confusi
     dl = dl or self.dls.valid
     cm, dev, k = ConfusionMatrix(), next(self.model.parameters()).device, 0
     for x, y in dl:
-        p = predict(self.model, x.to(dev), y.shape[-2:], self.normalize)
+        with self.autocast(): p = predict(self.model, x.to(dev), y.shape[-2:], self.normalize)
         cm.update(p, y.to(dev))
         if pred_dir is not None:
             for pi in p.cpu().numpy().astype(np.uint8):
