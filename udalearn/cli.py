@@ -16,9 +16,10 @@ from .data.datasets import dataset, prepare, STATS_FILES, SOURCES, TARGETS
 from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
-__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'class_frequencies', 'minicity_info', 'cmd_minicity', 'domain_overrides',
-           'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'checked_config', 'cmd_train', 'cmd_eval',
-           'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main']
+__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'CLI_WORDS', 'class_frequencies', 'minicity_info', 'cmd_minicity',
+           'domain_overrides', 'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'checked_config', 'cmd_train',
+           'cmd_eval', 'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main', 'user_errors',
+           'cli_words']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -147,7 +148,7 @@ def cmd_train(a):
     "Train one run and print its per-class table."
     from udalearn.experiment import train_run
     cfg = _config(a)
-    res = train_run(cfg, a.out, resume=a.resume, progress=not a.quiet)
+    res = train_run(cfg, a.out, resume=a.resume, progress=not a.quiet, overwrite=a.overwrite)
     print(f"{cfg.method} on {cfg.source} → {cfg.target}, {res['iters']} iterations, {res['wall_min']:.1f} min:")
     _print_results(res)
 
@@ -204,7 +205,7 @@ def cmd_demo(a):
     cmd_info(argparse.Namespace(root=root))
     for p in demo_pictures(root, out): print(f'wrote {p}')
     best = next(m for m in DEMO_PREFERENCE if m in load_methods())
-    cfg = minicity_config(root, iters=a.iters, eval_every=a.iters, ckpt_every=a.iters)
+    cfg = minicity_config(root, iters=a.iters, eval_every=a.iters, ckpt_every=a.iters, threads=a.threads)
     runs = {m: train_run(replace(cfg, method=m), out/m, resume=True, progress=not a.quiet) for m in ('source_only', best)}
     print(f"\nMiniCity GTA → Cityscapes, {cfg.model}, {a.iters} iterations of {cfg.bs}+{cfg.bs} crops {cfg.crop[0]}×{cfg.crop[1]} (CPU preset):")
     w = max(map(len, CLASSES))
@@ -260,6 +261,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--seed', type=int)
     s.add_argument('--out', type=Path, required=True, help='run folder (checkpoints, results.json, pictures)')
     s.add_argument('--resume', action='store_true', help='continue from the newest checkpoint in --out (give the options the run started with)')
+    s.add_argument('--overwrite', action='store_true', help='replace a run already in --out (its folder is cleared first)')
     s.add_argument('--method-arg', action='append', metavar='KEY=VALUE',
                    help="a keyword argument of the method's callbacks, e.g. confidence=pixel for dacs (repeatable)")
     s = add('eval', cmd_eval, 'evaluate a trained run on the target validation split')
@@ -290,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--root', type=Path, default=None, help='MiniCity root (default: $UDALEARN_MINICITY or ~/.cache/udalearn/minicity)')
     s.add_argument('--out', type=Path, default=Path('udalearn-demo'), help='folder for the runs and pictures')
     s.add_argument('--iters', type=int, default=800, help='training iterations per run (default 800)')
+    s.add_argument('--threads', type=int, help='torch CPU threads (default: all cores); give a share of the cores when other work runs')
     return p
 
 # %% ../nbs/09_cli.ipynb #47b50f5e
@@ -298,8 +301,23 @@ def main(argv=None):
     a = parser().parse_args(argv)
     if not sys.stdout.isatty(): a.quiet = True   # progress bars only on a terminal: in a log file they print every update
     try: a.fn(a)
-    except DataError as e:
-        print(f'udalearn {a.command}: error: {e}', file=sys.stderr); sys.exit(2)
+    except Exception as e:
+        if not isinstance(e, user_errors()): raise                  # a bug: its traceback helps
+        print(f'udalearn {a.command}: error: {cli_words(e)}', file=sys.stderr); sys.exit(2)
+
+def user_errors() -> tuple:
+    "The exception types that mean a wrong input, not a bug: the CLI prints them in one line (exit 2). Missing pretrained weights count once the models are loaded (not imported before: they take seconds)."
+    models = sys.modules.get('udalearn.models')
+    return (DataError,) + ((models.PretrainedError,) if models else ())
+
+CLI_WORDS = {'as `pretrained=`': 'with `--pretrained PATH`', '`pretrained=None`': '`--pretrained none`',
+             'Python with labels=False': 'Python with `labels=False`'}   # the library's advice, as a command-line user takes it
+
+def cli_words(e: Exception) -> str:
+    "An error's message in one line, with the library's Python advice (`pretrained=None`) said in options (`--pretrained none`)."
+    msg = getattr(e, 'message', None) or str(e)
+    for py, cli in CLI_WORDS.items(): msg = msg.replace(py, cli)
+    return ' '.join(msg.split())
 
 # %% ../nbs/09_cli.ipynb #181c1885
 import builtins

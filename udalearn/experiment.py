@@ -6,8 +6,8 @@ Docs: https://udalearn.github.io/udalearn/experiment.html.md"""
 
 # %% ../nbs/08_experiment.ipynb #9720c76e
 from __future__ import annotations
-import json, os, re, sys, time, resource, math, platform, inspect
-from dataclasses import dataclass, field, asdict, replace
+import json, os, re, sys, time, resource, math, platform, inspect, shutil
+from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -24,9 +24,9 @@ __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_F
            'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'split_methods',
            'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights',
            'model_state', 'run_recipe', 'resolved', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory',
-           'peak_memory_mb', 'train_run', 'load_run', 'adapt_bn', 'write_predictions', 'measure_loader',
-           'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table',
-           'bench_markdown']
+           'peak_memory_mb', 'holds_run', 'train_run', 'load_run', 'read_config', 'adapt_bn', 'write_predictions',
+           'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed',
+           'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -206,9 +206,13 @@ def run_weights(run: str|Path) -> Path:
     return w
 
 def model_state(w: Path) -> dict:
-    "The model's state dict from a `model.pth` or from a training checkpoint (which also holds optimiser and method states)."
-    s = torch.load(w, map_location='cpu', weights_only=False)
-    return s['model'] if isinstance(s.get('model'), dict) else s
+    "The model's state dict from a `model.pth` or from a training checkpoint (which also holds optimiser and method states); a `DataError` for a file that is not one."
+    try: s = torch.load(w, map_location='cpu', weights_only=False)
+    except Exception as e: raise DataError(f"{w}: not readable as weights ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); the file is damaged or incomplete") from None
+    s = s['model'] if isinstance(s, dict) and isinstance(s.get('model'), dict) else s
+    if not isinstance(s, dict) or not all(isinstance(v, torch.Tensor) for v in s.values()):
+        raise DataError(f"{w}: holds no model weights (expected a udalearn model.pth or checkpoint)")
+    return s
 
 def run_recipe(cfg: RunConfig) -> Recipe:
     "The optimiser and schedule of a run: the recipe's defaults, under the preset's `schedule`, under the method's own (`Method.recipe`), under `cfg.lr`/`cfg.warmup` where set."
@@ -276,18 +280,29 @@ def peak_memory_mb() -> float:
     try: return int(re.search(r'VmHWM:\s+(\d+) kB', Path('/proc/self/status').read_text()).group(1))/1024
     except (OSError, AttributeError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/(2**20 if sys.platform == 'darwin' else 1024)   # bytes on macOS, kB elsewhere
 
-def train_run(cfg: RunConfig, out: str|Path, resume: bool=False, progress: bool=True) -> dict:
-    "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results. With `resume`, a run already in `out` continues only under the same settings."
+def holds_run(out: str|Path) -> bool:
+    "Whether folder `out` holds a run that trained: its `config.json` with checkpoints, weights or results."
+    out = Path(out)
+    return (out/'config.json').exists() and bool(last_checkpoint(out/'checkpoints') or (out/'results.json').exists() or (out/'model.pth').exists())
+
+def train_run(cfg: RunConfig, out: str|Path,
+              resume: bool=False,            # continue the run in `out` (only under the same settings); a finished one returns its results
+              progress: bool=True,
+              overwrite: bool=False,         # replace a run already in `out` (its folder is cleared first)
+             ) -> dict:
+    "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."
     out, cfg = Path(out), resolved(cfg)                          # the lr and warm-up it trains with, as its record says
-    out.mkdir(parents=True, exist_ok=True)
-    if resume and (out/'config.json').exists() and (last_checkpoint(out/'checkpoints') or (out/'results.json').exists()):
-        _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
+    if holds_run(out):
+        if resume: _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
+        elif overwrite: shutil.rmtree(out)                       # no checkpoint of the old run may survive into the new one
+        else: raise DataError(f"{out} holds another run: resume it (--resume), overwrite it (--overwrite), or give another folder")
     if resume and (out/'results.json').exists() and (out/'model.pth').exists():
         return json.loads((out/'results.json').read_text())      # a finished run (same settings, checked above): its results
-    save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     reset_peak_memory()                                          # a bench trains its runs one after another in one process
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
-    learn = make_learner(cfg, out)
+    learn = make_learner(cfg, out)                               # reads the data and weights: a failure here leaves no folder behind
+    out.mkdir(parents=True, exist_ok=True)
+    save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     ctx = learn.no_bar() if not progress else _null()
     with ctx: learn.fit_iters(cfg.iters, eval_every=cfg.eval_every, ckpt_dir=out/'checkpoints', ckpt_every=cfg.ckpt_every, resume=resume or None)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -312,18 +327,36 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
              device: str|None=None):         # e.g. 'cpu'; default: the run's device, else CUDA when available
     "The learner of a finished or interrupted run with its trained weights: `model.pth`, else the last checkpoint (whose method states, such as discriminators, are restored as well)."
     p = Path(run).expanduser()
+    if not p.exists(): raise DataError(f"{run}: no such run folder or file")
     run = p if p.is_dir() else p.parent.parent if p.parent.name == 'checkpoints' else p.parent
-    if not (run/'config.json').exists(): raise DataError(f"{run}: no config.json; expected the folder of a `udalearn train` run")
-    cfg = RunConfig(**json.loads((run/'config.json').read_text()))
+    cfg = read_config(run)
     if target_root: cfg.target_root = str(target_root)
     if device: cfg.device = device
     w = run_weights(p)
+    state = model_state(w)                                           # a damaged weights file stops here, with its name
     learn = make_learner(replace(cfg, init=None, pretrained=None))     # the run's own weights replace its starting ones (no download, no file needed)
     learn.config = cfg
-    if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
-    else: learn.model.load_state_dict(model_state(w))
+    try:
+        if w.parent.name == 'checkpoints': learn.load_checkpoint(w)     # the methods' states too (teacher, discriminators, ...)
+        else: learn.model.load_state_dict(state)
+    except (RuntimeError, KeyError) as e:
+        detail = [l.strip() for l in str(e).splitlines() if l.strip()]   # torch: a headline, then what is missing or unexpected
+        raise DataError(f"{w}: its weights do not fit the run's model `{cfg.model}` ({detail[-1][:300] if detail else type(e).__name__})") from None
     learn.weights = w
     return learn
+
+def read_config(run: Path) -> RunConfig:
+    "The `RunConfig` of run folder `run`, from its `config.json`; a `DataError` that says what is wrong with a missing, damaged or foreign one."
+    f = Path(run)/'config.json'
+    if not f.exists(): raise DataError(f"{run}: no config.json; expected the folder of a `udalearn train` run")
+    try: d = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{f}: not valid JSON ({e})") from None
+    if not isinstance(d, dict): raise DataError(f"{f}: expected a run configuration (a JSON object)")
+    known = {fl.name for fl in fields(RunConfig)}
+    if unknown := sorted(set(d) - known): raise DataError(f"{f}: unknown settings {', '.join(unknown)} (written by another udalearn version?)")
+    if 'method' in d and d['method'] not in load_methods(): raise DataError(f"{f}: unknown method {d['method']!r}; known: {', '.join(METHODS)}")
+    try: return RunConfig(**d)
+    except TypeError as e: raise DataError(f"{f}: {e}") from None
 
 @torch.no_grad()
 def adapt_bn(learn: UDALearner,          # a learner from `make_learner` or `load_run` (it reads the run's config)

@@ -25,7 +25,8 @@ from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
 
 # %% auto #0
 __all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
-           'UDALearner', 'UDATrainer', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'predict', 'find_up']
+           'UDALearner', 'UDATrainer', 'log_every', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'predict',
+           'find_up']
 
 # %% ../nbs/07_learner.ipynb #b6cf1c64
 def upsample(logits: torch.Tensor, size) -> torch.Tensor:
@@ -202,17 +203,37 @@ class UDATrainer(Callback):
     def after_epoch(self): self.recorder.log[0] = self.learn.it   # before the Recorder (50) logs the row: the iteration reached
     def after_fit(self): self.learn.clock, self.learn._fit_start = self.learn.train_time(), None
 
+def log_every(n_iters: int, lines: int=20) -> int:
+    "The smallest of 1, 2, 5, 10, 20, 50, … iterations that prints at most about `lines` progress lines over `n_iters`."
+    step = 1
+    while step*lines < n_iters: step = next(s*10**k for k in range(10) for s in (1, 2, 5) if s*10**k > step)
+    return step
+
 class IterationLog(Callback):
-    "Names the log's first column `iteration` and, when fastai would print a bare list (no progress bar), prints each row with its names (part of every `UDALearner`)."
+    "Names the log's first column `iteration`; without a progress bar (a log file, `learn.no_bar()`) it prints each row with its names, where fastai would print a bare list, and a progress line every `every` iterations (part of every `UDALearner`)."
     order = 55                                    # after the Recorder (50) names the columns, before the progress bar (60) shows them
+    def __init__(self, every: int|None=None): self.every = every   # default `log_every(max_iters)`: about 20 lines a run
     def before_fit(self):
         self.recorder.metric_names[0] = 'iteration'
-        if self.learn.logger is print: self.learn.logger = self.print_row
+        self.lines = self.learn.logger is print
+        if self.lines:
+            self.learn.logger = self.print_row
+            self._every, self._last = self.every or log_every(self.learn.max_iters), (time.perf_counter(), self.learn.it)
+    def after_batch(self):
+        it = self.learn.it                        # `UDATrainer` (order -5) has counted this iteration
+        if not (self.training and self.lines) or it % self._every or self.iter + 1 == self.n_iter: return   # an evaluation row follows
+        (t0, it0), now = self._last, time.perf_counter()
+        recent = [r for r in self.learn.loss_log if r['it'] >= it0]
+        terms = {k: np.mean([r[k] for r in recent if k in r]) for k in dict.fromkeys(k for r in recent for k in r if k not in ('it', 'lr'))}
+        s_it = (now - t0)/max(it - it0, 1)
+        print(f'iteration {it}/{self.learn.max_iters}  ' + '  '.join(f'{k} {v:.4g}' for k, v in terms.items()) +
+              f'  {s_it:.2f} s/it  about {s_it*(self.learn.max_iters - it)/60:.0f} min left', flush=True)
+        self._last = (now, it)
     def print_row(self, row):
         "Print one log row as `name value` pairs, e.g. `iteration 800/800  train_loss 0.6006  valid_loss 1.2332  miou 15.41  time 01:37`."
         fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
         names = list(self.recorder.metric_names)
-        print(f'{names[0]} {row[0]}/{self.learn.max_iters}  ' + '  '.join(f'{n} {fmt(v)}' for n, v in zip(names[1:], row[1:])))
+        print(f'{names[0]} {row[0]}/{self.learn.max_iters}  ' + '  '.join(f'{n} {fmt(v)}' for n, v in zip(names[1:], row[1:])), flush=True)
 
 # %% ../nbs/07_learner.ipynb #e15a43ae
 def _rng_state():
