@@ -323,3 +323,86 @@ def test_minicity_prepare(minicity, tmp_path, name):
     for f, y in zip(files, on_the_fly): np.testing.assert_array_equal(np.asarray(Image.open(root/f)), y)
     assert [json.loads((root/f).read_text()) for f in STATS[:2]] == list(expected_stats(root, files)[:2])
     assert prepare(root, name, progress=False).n_converted == 0
+
+# --- every image checked by `prepare`, mis-sized labels, names and messages (issue 30) ----------------------------
+
+def corrupt_pixels(path):
+    "Scramble a PNG's compressed pixel data and fix the chunk's CRC: the file passes PNG checksums (`verify`) but does not decode."
+    import struct, zlib
+    b = bytearray(path.read_bytes()); i = 8
+    while i < len(b):
+        n, kind = struct.unpack('>I4s', b[i:i+8])
+        if kind == b'IDAT':
+            for k in range(i+10, i+8+n-4): b[k] ^= 0x5A                 # past the 2-byte zlib header
+            b[i+8+n:i+12+n] = struct.pack('>I', zlib.crc32(bytes(b[i+4:i+8+n])))
+            break
+        i += 12 + n
+    path.write_bytes(bytes(b)); return path
+
+def test_prepare_decodes_every_image(gta):
+    "A file whose checksums are right but whose pixels do not decode is found by `prepare`, not by training."
+    p = corrupt_pixels(gta/'images/00001.png')
+    with Image.open(p) as im: im.verify()                             # the PNG checksums alone do not see it
+    raises(lambda: prepare(gta, 'gta', n_workers=2, progress=False), p, 'cannot read image')
+    assert list(gta.glob('*.json')) == [] and no_tmp(gta)
+
+def test_prepare_names_every_bad_image(gta):
+    "All broken images are named in one error, not one per run."
+    p = gta/'images/00000.png'; p.write_bytes(p.read_bytes()[:-40])
+    q = _png(gta/'images/00002.png', np.zeros((H, W), np.uint8))       # grayscale
+    m = raises(lambda: prepare(gta, 'gta', n_workers=1, progress=False), p, q, '2 of 3 images', 'expected an RGB image')
+    assert len(m.splitlines()) == 1 and list(gta.glob('*.json')) == []
+
+def test_label_twice_the_size_is_refused(tmp_path):
+    root = make_gta(tmp_path/'gta')
+    good = (root/'labels/00001.png').read_bytes()
+    Image.open(root/'labels/00001.png').resize((2*W, 2*H), Image.NEAREST).save(root/'labels/00001.png')
+    raises(lambda: GTA5(root)[1], root/'labels/00001.png', f'{2*W}×{2*H}', f'{W}×{H}', root/'images/00001.png')
+    raises(lambda: GTA5(root).get_label(1), root/'labels/00001.png', f'{2*W}×{2*H}')
+    raises(lambda: prepare(root, 'gta', n_workers=1, progress=False), root/'labels/00001.png', f'{2*W}×{2*H}', f'{W}×{H}')
+    assert list(root.glob('*.json')) == [] and not (root/'labels/00001_labelTrainIds.png').exists()
+    # a prepared file at another size (written by another converter) is refused the same way
+    (root/'labels/00001.png').write_bytes(good)
+    Image.fromarray(np.zeros((2*H, 2*W), np.uint8)).save(root/'labels/00001_labelTrainIds.png')
+    raises(lambda: GTA5(root)[1], root/'labels/00001_labelTrainIds.png', f'{2*W}×{2*H}')
+
+def test_mis_sized_labels_are_named_with_their_sizes(tmp_path, capsys):
+    root = make_gta(tmp_path/'gta', narrow=(1, 2))
+    s = prepare(root, 'gta', n_workers=1, progress=False)
+    out = capsys.readouterr().out
+    assert s.n_resized == 2 and [m[0] for m in s.mis_sized] == ['labels/00001.png', 'labels/00002.png']
+    assert s.mis_sized[0][1:] == ((H, W-3), (H, W))
+    assert 'labels/00001.png' in out and f'{W-3}×{H}' in out and f'{W}×{H}' in out
+    s2 = prepare(root, 'gta', n_workers=1, progress=False)              # reported again on a second run, though nothing is converted
+    assert s2.n_converted == 0 and len(s2.mis_sized) == 2 and 'labels/00002.png' in capsys.readouterr().out
+
+def test_cityscapes_without_val_labels_is_said(tmp_path, capsys):
+    root = make_cityscapes(tmp_path/'cs')
+    shutil.rmtree(root/'gtFine/val')
+    s = prepare(root, 'cityscapes', n_workers=1, progress=False)
+    assert s.n_images == 4
+    said = capsys.readouterr()
+    assert 'gtFine/val' in said.err and 'warning' in said.err and 'val' in said.err
+
+def test_upper_case_extension_is_named(tmp_path):
+    root = make_gta(tmp_path/'gta')
+    for p in (root/'images').glob('*.png'): p.rename(p.with_suffix('.PNG'))
+    m = raises(lambda: GTA5(root), root/'images', 'no images', '00000.PNG', '.png')
+    assert 'lower-case' in m or 'case' in m
+
+def test_missing_labels_message_is_not_python_advice_only(tmp_path):
+    "Read from the command line, the message says what is missing and who needs it; the Python argument is only an aside."
+    root = make_cityscapes(tmp_path/'cs', splits=('val',), gt=False)
+    m = raises(lambda: Cityscapes(root, 'val'), root/'gtFine'/'val', 'does not exist', 'evaluation')
+    assert not m.rstrip(')').endswith('labels=False reads the images alone')
+
+def test_loader_worker_failure_is_one_line(tmp_path):
+    "A truncated or grayscale image reached by a DataLoader worker surfaces as one `DataError` line naming the file."
+    from torch.utils.data import DataLoader
+    root = make_gta(tmp_path/'gta')
+    p = root/'images/00001.png'; p.write_bytes(p.read_bytes()[:150])
+    q = _png(root/'images/00002.png', np.zeros((H, W), np.uint8))
+    ds = GTA5(root)
+    for i, bad in ((1, p), (2, q)):
+        with pytest.raises(DataError) as e: list(DataLoader(ds, batch_size=None, sampler=[i], num_workers=1))
+        assert len(str(e.value).splitlines()) == 1 and str(e.value).startswith(str(bad)), str(e.value)

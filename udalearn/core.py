@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #dc3e70d1
 from __future__ import annotations
-import os, random, tempfile, json
+import os, re, random, secrets, json
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -18,8 +18,23 @@ __all__ = ['DataError', 'read_rgb', 'read_label_png', 'read_png16', 'atomic_writ
            'json_value', 'key_values', 'tilde', 'set_seed', 'n_cpus', 'pmap']
 
 # %% ../nbs/00_core.ipynb #9e27b5aa
+_WORKER_TRACEBACK = re.compile(r'^Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback')
+
 class DataError(Exception):
     "A dataset file or folder is missing, malformed or in the wrong layout; the message names the path and what was expected."
+    def __init__(self,
+                 msg: str='', # one line: the path and what was wrong with it
+                 *args):
+        msg, self.worker_traceback = _unwrap_worker_message(str(msg), type(self).__name__)
+        super().__init__(msg, *args)
+
+def _unwrap_worker_message(msg, name):
+    "`(original message, worker traceback)` of a message that torch's DataLoader built from a worker's `name` exception; `(msg, None)` for any other."
+    m = _WORKER_TRACEBACK.match(msg)
+    if not m or m[1] != name: return msg, None
+    last = list(re.finditer(rf'^(?:[\w.]+\.)?{name}: ', msg, re.M))   # `udalearn.core.DataError: …`, the traceback's last entry
+    return (msg[last[-1].end():].strip(), msg) if last else (msg, None)
+
 
 # %% ../nbs/00_core.ipynb #1c67f78b
 def _open(path):
@@ -60,20 +75,34 @@ def read_png16(path: str|Path) -> np.ndarray:
     return arr
 
 # %% ../nbs/00_core.ipynb #d95ec700
-def atomic_write(path: str|Path, write_fn, suffix=None):
-    "Call `write_fn(tmp_path)` and rename the result to `path`, so readers never see a partly written file."
+def _new_temp_file(folder: Path, suffix: str) -> str:
+    "Create an empty `.tmp-*` file in `folder` with the permissions any new file gets (0666 less the umask), like `mkstemp` otherwise."
+    for _ in range(100):
+        tmp = folder/f'.tmp-{secrets.token_hex(6)}{suffix}'
+        try: os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)); return str(tmp)
+        except FileExistsError: continue
+    raise FileExistsError(f"{folder}: no free temporary file name")
+
+def atomic_write(path: str|Path, # the file to write
+                 write_fn, # called with the temporary file's path; writes the contents there
+                 suffix: str|None=None, # the temporary file's extension (default `path`'s), for writers that go by it
+                ) -> Path:
+    "Call `write_fn(tmp_path)` and rename the result to `path`, so readers never see a partly written file; the file gets the permissions the umask gives."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.tmp-', suffix=suffix or path.suffix)
-    os.close(fd)
+    tmp = _new_temp_file(path.parent, suffix or path.suffix)
     try: write_fn(tmp); os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
     return path
 
+
 # %% ../nbs/00_core.ipynb #2bf7b7b9
-def save_png(path: str|Path, arr: np.ndarray, palette=None):
-    "Save a uint8 array as PNG atomically; a 2-D array with `palette` (flat list of RGB values) becomes a palette (`P`) image."
+def save_png(path: str|Path, # the PNG to write
+             arr: np.ndarray, # uint8 `H×W×3` (RGB) or `H×W`; a 2-D uint16 array becomes a 16-bit grey PNG (Cityscapes' instance ids)
+             palette=None, # flat list of RGB values: a 2-D array becomes a palette (`P`) image
+            ) -> Path:
+    "Save an array as PNG atomically: RGB, grey (8 or 16 bit) or palette."
     im = Image.fromarray(np.ascontiguousarray(arr))
     if palette is not None: im = im.convert('P') if im.mode != 'P' else im; im.putpalette(palette)
     return atomic_write(path, lambda t: im.save(t, format='PNG'))

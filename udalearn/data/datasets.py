@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/data.datasets.html.md"""
 
 # %% ../../nbs/02_data.datasets.ipynb #10fca4f3
 from __future__ import annotations
-import re
+import re, sys
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -16,8 +16,9 @@ from ..core import DataError, read_rgb, read_label_png, read_png16, save_png, sa
 from .labels import CITYSCAPES_LUT, SYNTHIA_LUT, N_CLASSES, overlay
 
 # %% auto #0
-__all__ = ['DATASETS', 'SOURCES', 'TARGETS', 'STATS_FILES', 'image_size', 'resize_label', 'trainid_path', 'SegDataset', 'GTA5',
-           'Synthia', 'Cityscapes', 'ACDC', 'DarkZurich', 'dataset', 'class_stats', 'prepare']
+__all__ = ['LABEL_SLIP', 'DATASETS', 'SOURCES', 'TARGETS', 'STATS_FILES', 'image_size', 'resize_label', 'check_label_size',
+           'trainid_path', 'SegDataset', 'GTA5', 'Synthia', 'Cityscapes', 'ACDC', 'DarkZurich', 'dataset',
+           'class_stats', 'prepare']
 
 # %% ../../nbs/02_data.datasets.ipynb #80eadc68
 def image_size(path: str|Path, # an RGB image file
@@ -42,6 +43,24 @@ def resize_label(lbl: np.ndarray, # `H×W` uint8 label map
     "Resize a label map to `size` with nearest neighbour (PIL `NEAREST`, as the reference loaders); returned unchanged if it already fits."
     if lbl.shape[:2] == tuple(size): return lbl
     return np.asarray(Image.fromarray(lbl).resize(tuple(size)[::-1], Image.NEAREST))
+
+# %% ../../nbs/02_data.datasets.ipynb #3cc806eb
+LABEL_SLIP = 0.05   # how far a label's size may be from its image's, as a fraction of each side (and at least 4 pixels), to be fitted silently
+
+def _wh(hw): return f'{hw[1]}×{hw[0]}'   # `(height, width)` written as sizes usually are: W×H
+
+def check_label_size(label_hw: tuple, # the label's `(height, width)`
+                     image_hw: tuple, # its image's `(height, width)`
+                     label_path, # the label file, for the message
+                     image_path=None, # the image file, for the message
+                    ) -> bool:
+    "`True` if the label is a few pixels off its image (to be fitted), `False` if it fits; a `DataError` naming both files when the sizes differ by more than `LABEL_SLIP` of a side."
+    if tuple(label_hw) == tuple(image_hw): return False
+    if any(abs(l - i) > max(4, LABEL_SLIP*i) for l, i in zip(label_hw, image_hw)):
+        img = '' if image_path is None else f' {image_path}'
+        raise DataError(f"{label_path}: the label is {_wh(label_hw)} but its image{img} is {_wh(image_hw)}; a label may be a few pixels off "
+                        f"(GTA5's known mis-sized frames; up to {LABEL_SLIP:.0%} of a side), not more: is it the label of another image, or of a resized copy?")
+    return True
 
 # %% ../../nbs/02_data.datasets.ipynb #a541e59e
 def trainid_path(label_path: str|Path) -> Path:
@@ -71,12 +90,15 @@ class SegDataset:
     def get_image(self, i): "The RGB image of item `i`."; return read_rgb(self.items[i][0])
 
     def get_label(self, i, size=None):
-        "The trainId label of item `i` fitted to `size` (default: its image's), or `None` if unlabelled; a prepared `*_labelTrainIds.png` is read directly."
+        "The trainId label of item `i` fitted to `size` (default: its image's), or `None` if unlabelled; a prepared `*_labelTrainIds.png` is read directly. A label further off than `LABEL_SLIP` raises `DataError`."
         img, lbl = self.items[i]
         if lbl is None: return None
         tp = trainid_path(lbl)
-        y = read_label_png(tp) if tp.exists() else self.lut[self.read_raw_label(lbl)]
-        return resize_label(y, size or image_size(img))
+        src = tp if tp.exists() else lbl
+        y = read_label_png(tp) if src == tp else self.lut[self.read_raw_label(lbl)]
+        size = size or image_size(img)
+        check_label_size(y.shape, size, src, img)       # a few pixels off: fitted below; more: a `DataError`
+        return resize_label(y, size)
 
     def __getitem__(self, i):
         img = self.get_image(i)
@@ -109,15 +131,27 @@ def _layout_error(ds, what):
     guess = f" ({root/ds.name} exists: did you mean that folder?)" if (root/ds.name).is_dir() else ''
     return DataError(f"{what}; expected the {ds.title} layout {ds.layout} under {root}{guess}. " + _HINT.format(title=ds.title, name=ds.name))
 
+def _not_images(img_dir, rx):
+    "What `img_dir` holds instead of images named by the layout (its regular expression `rx`), for the 'no images' message: a few names, the count, and the rule they break."
+    others = sorted(o.relative_to(img_dir).as_posix() for o in img_dir.rglob('*') if o.is_file())
+    if not others: return ' (the folder holds no files)'
+    shown = ', '.join(others[:3]) + (f' and {len(others) - 3} more' if len(others) > 3 else '')
+    case = [o for o in others if o.lower().endswith('.png') and not o.endswith('.png')]
+    rule = (f"{len(case)} of them end in {Path(case[0]).suffix}: names are case-sensitive and the layout's end in lower-case .png, "
+            f"so rename them" if case else "none is named as the layout says")
+    return f" (it holds {len(others)} files named otherwise: {shown}; {rule})"
+
 @patch
 def _pairs(self:SegDataset, img_dir, rx, label_dir, label_of, labels=True):
     "Sorted `(image, label)` pairs for the files under `img_dir` whose relative path matches `rx`; raises `DataError` for layout problems."
     if not self.root.is_dir(): raise _layout_error(self, f"dataset root {self.root} does not exist")
     if not img_dir.is_dir(): raise _layout_error(self, f"{img_dir} is not a folder")
     imgs = sorted(o for o in img_dir.rglob('*.png') if re.fullmatch(rx, o.relative_to(img_dir).as_posix()))
-    if not imgs: raise _layout_error(self, f"{img_dir}: no images in this split")
+    if not imgs: raise _layout_error(self, f"{img_dir}: no images in this split{_not_images(img_dir, rx)}")
     if not labels: return [(o, None) for o in imgs]
-    if not label_dir.is_dir(): raise _layout_error(self, f"{label_dir} does not exist, so the images have no labels (labels=False reads the images alone)")
+    if not label_dir.is_dir():
+        raise _layout_error(self, f"{label_dir} does not exist, so these images have no labels: evaluation and training on a source need them "
+                                  f"(an unlabelled target's images are read alone: the CLI does so for a target's train split, Python with labels=False)")
     lbls = [label_of(o) for o in imgs]
     miss = [(i, l) for i, l in zip(imgs, lbls) if not l.is_file()]
     if miss: raise DataError(f"{miss[0][1]}: label not found for image {miss[0][0]}; {len(miss)} of {len(imgs)} images have no label "
@@ -237,18 +271,29 @@ def dataset(name: str, # a key of `DATASETS`: `'gta'`, `'synthia'`, `'cityscapes
     return _reader(name)(Path(root).expanduser(), **kwargs)   # configs written with `~` for the home folder
 
 # %% ../../nbs/02_data.datasets.ipynb #b88ab944
+def _header_size(path):
+    "`(height, width)` of an image file from its header (for labels: no 16-bit decode), or a `DataError`."
+    try:
+        with Image.open(path) as im: w, h = im.size
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as e:
+        raise DataError(f"{path}: cannot read image ({e}); the file is truncated or not an image") from None
+    return h, w
+
 def _prepare_one(item, ds, force):
-    "Convert one label to trainIds (unless a fitting prepared file exists) and count its classes."
+    "Check one pair (the image decodes and is RGB, the label fits it) and convert its label to trainIds unless a fitting prepared file exists; a dict of what was done, or of the `problem`."
     img, lbl = item
-    size, tp = image_size(img, verify=True), trainid_path(lbl)
-    y = read_label_png(tp) if tp.exists() and not force else None
-    if y is not None and y.shape != size: y = None          # written at the label's size (e.g. by DAFormer's converter): redo
-    converted = resized = y is None
-    if converted:
-        y = ds.lut[ds.read_raw_label(lbl)]
-        resized = y.shape != size
-        y = resize_label(y, size); save_png(tp, y)
-    return converted, resized, np.bincount(y.ravel(), minlength=256)[:N_CLASSES]
+    try:
+        size = read_rgb(img).shape[:2]                       # decodes every pixel: truncated, corrupt or grey images fail here
+        lbl_size = _header_size(lbl)
+        mis_sized = check_label_size(lbl_size, size, lbl, img)
+        tp = trainid_path(lbl)
+        y = read_label_png(tp) if tp.exists() and not force else None
+        if y is not None and y.shape != size: y = None      # written at the label's size (e.g. by DAFormer's converter): redo
+        converted = y is None
+        if converted: y = resize_label(ds.lut[ds.read_raw_label(lbl)], size); save_png(tp, y)
+    except DataError as e: return dict(problem=str(e))
+    return dict(converted=converted, resized=converted and mis_sized, mis_sized=(lbl, lbl_size, size) if mis_sized else None,
+                counts=np.bincount(y.ravel(), minlength=256)[:N_CLASSES])
 
 # %% ../../nbs/02_data.datasets.ipynb #059026e4
 def class_stats(files, # trainId label paths, as they should appear in the files
@@ -265,29 +310,48 @@ def class_stats(files, # trainId label paths, as they should appear in the files
 # %% ../../nbs/02_data.datasets.ipynb #4d8cd975
 STATS_FILES = ('sample_class_stats.json', 'sample_class_stats_dict.json', 'samples_with_class.json')
 
+def _problems(problems, n):
+    "One line for the pairs that failed the check: the message itself for one, a count and every reason (the first 10) for more."
+    if len(problems) == 1: return problems[0]
+    more = f'; and {len(problems) - 10} more' if len(problems) > 10 else ''
+    return f"{len(problems)} of {n} images failed the check: " + '; '.join(problems[:10]) + more
+
+def _mis_sized_lines(mis_sized, limit=20):
+    "The mis-sized pairs `(label, label size, image size)`, one line each with the difference in pixels (width, height)."
+    lines = [f"  {l}: {_wh(lh)} for a {_wh(ih)} image ({lh[1]-ih[1]:+d}, {lh[0]-ih[0]:+d} px)"
+             for l, lh, ih in mis_sized[:limit]]
+    return lines + ([f"  and {len(mis_sized) - limit} more"] if len(mis_sized) > limit else [])
+
 def prepare(root: str|Path, # the dataset's root folder
             dataset: str, # a source: `'gta'`, `'synthia'` or `'cityscapes'`
             n_workers: int|None=None, # worker processes (default: all cores)
             progress: bool=True, # show a progress bar
             force: bool=False, # rewrite trainId files that already exist
            ) -> AttrDict:
-    "Write `*_labelTrainIds.png` next to every raw label and DAFormer's class statistics into `root`; returns and prints a summary."
+    "Check every image against its label, write `*_labelTrainIds.png` next to every raw label and DAFormer's class statistics into `root`; returns and prints a summary."
     root = Path(root)
     if _reader(dataset).target_only:
         raise DataError(f"{dataset} is a target only: its labels ship as trainIds, so there is nothing to prepare (prepare takes {', '.join(SOURCES)})")
     if dataset == 'cityscapes':
-        dss = [Cityscapes(root, 'train')] + ([Cityscapes(root, 'val')] if (root/'gtFine'/'val').is_dir() else [])
+        has_val = (root/'gtFine'/'val').is_dir()
+        dss = [Cityscapes(root, 'train')] + ([Cityscapes(root, 'val')] if has_val else [])
+        if not has_val: print(f"{dataset}: warning: {root/'gtFine'/'val'} does not exist, so only the train labels are prepared; "
+                              f"evaluating on this root needs the val labels (gtFine/val)", file=sys.stderr)
     else: dss = [_reader(dataset)(root)]
     res = [pmap(_prepare_one, ds.items, n_workers=n_workers, progress=progress, ds=ds, force=force) for ds in dss]
+    rs = [r for rr in res for r in rr]
+    if problems := [r['problem'] for r in rs if 'problem' in r]: raise DataError(_problems(problems, len(rs)))
     files = [trainid_path(l).relative_to(root).as_posix() for _, l in dss[0].items]
     paths = [root/f for f in STATS_FILES]
-    for p, o in zip(paths, class_stats(files, [r[2] for r in res[0]])): save_json(p, o, indent=2)
-    rs = [r for rr in res for r in rr]
-    n_conv, n_res = sum(r[0] for r in rs), sum(r[1] for r in rs)
+    for p, o in zip(paths, class_stats(files, [r['counts'] for r in res[0]])): save_json(p, o, indent=2)
+    n_conv, n_res = sum(r['converted'] for r in rs), sum(r['resized'] for r in rs)
+    mis_sized = [(Path(l).relative_to(root).as_posix(), lh, ih) for l, lh, ih in (r['mis_sized'] for r in rs if r['mis_sized'])]
     summ = AttrDict(dataset=dataset, root=root, n_images=len(rs), n_converted=n_conv, n_skipped=len(rs)-n_conv,
-                    n_resized=n_res, n_stats=len(files), stats_files=paths)
+                    n_resized=n_res, mis_sized=mis_sized, n_stats=len(files), stats_files=paths)
     conv = (f"{n_conv} label files converted to trainIds, {len(rs)-n_conv} already prepared" if n_conv else
-            f"nothing to convert (all {len(rs)} trainId label files exist; force=True rewrites them)")
-    print(f"{dataset}: {len(rs)} images, {conv}, {n_res} mis-sized labels fitted to their image; "
+            f"nothing to convert (all {len(rs)} trainId label files exist; --force, or force=True, rewrites them)")
+    print(f"{dataset}: {len(rs)} images checked, {conv}, {n_res} mis-sized labels fitted to their image; "
           f"class statistics of {len(files)} images in {root} ({', '.join(STATS_FILES)})")
+    if mis_sized: print('\n'.join(["mis-sized labels, a few pixels off their image as GTA5's known frames (fitted to it with nearest neighbour):"]
+                                   + _mis_sized_lines(mis_sized)))
     return summ

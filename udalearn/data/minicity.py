@@ -17,12 +17,13 @@ from .labels import CITYSCAPES_LUT, SYNTHIA_ID2TRAIN
 
 # %% auto #0
 __all__ = ['ID', 'LANEMARK', 'CS2SYNTHIA', 'CS_PALETTE', 'NAT', 'GAME', 'BUILDING_COLS', 'CAR_COLS', 'HEAVY_COLS', 'CLOTH_COLS',
-           'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS', 'DEFAULT_COUNTS',
-           'Camera', 'clip_near', 'Material', 'mat', 'Part', 'box', 'board', 'disc', 'quad', 'car', 'truck', 'bus',
-           'train', 'person', 'bike', 'ridden', 'tree', 'pole', 'wall', 'fence', 'hedge', 'static', 'Domain',
-           'gta_domain', 'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene', 'rasterise',
-           'surface', 'ground_zones', 'shadow_mask', 'object_shadows', 'texture_bank', 'render', 'encode',
-           'sample_paths', 'write_sample', 'sample', 'build_minicity', 'minicity_root', 'get_minicity']
+           'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS', 'ADDED_FILES',
+           'DEFAULT_COUNTS', 'Camera', 'clip_near', 'Material', 'mat', 'Part', 'box', 'board', 'disc', 'quad', 'car',
+           'truck', 'bus', 'train', 'person', 'bike', 'ridden', 'tree', 'pole', 'wall', 'fence', 'hedge', 'static',
+           'Domain', 'gta_domain', 'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene',
+           'rasterise', 'surface', 'ground_zones', 'shadow_mask', 'object_shadows', 'texture_bank', 'render', 'encode',
+           'sample_paths', 'instance_ids', 'instance_path', 'write_sample', 'sample', 'build_minicity', 'minicity_root',
+           'get_minicity']
 
 # %% ../../nbs/03_data.minicity.ipynb #fc238cd2
 ID = {l.name: l.id for l in cs_labels.labels if l.id >= 0}   # Cityscapes raw ids by name: ID['road'] == 7
@@ -659,16 +660,37 @@ def sample_paths(fmt: str, index: int, split: str='train'):
     stem = f'{city}_{index//len(cities):06d}_000019'
     return f'leftImg8bit/{split}/{city}/{stem}_leftImg8bit.png', f'gtFine/{split}/{city}/{stem}_gtFine_labelIds.png'
 
+_HAS_INSTANCES = np.zeros(256, bool)                     # raw ids of the 'thing' classes, whose objects Cityscapes tells apart
+_HAS_INSTANCES[[l.id for l in cs_labels.labels if l.hasInstances and l.id >= 0]] = True
+
+def instance_ids(ids: np.ndarray, # `H×W` raw Cityscapes label ids, as in `*_gtFine_labelIds.png`
+                 inst: np.ndarray, # `H×W` object number per pixel, from `render` (0: ground and sky)
+                ) -> np.ndarray:
+    "The contents of Cityscapes' `*_gtFine_instanceIds.png` (uint16): label id × 1000 + instance index on the pixels of a thing class, the label id elsewhere."
+    out = ids.astype(np.uint16)
+    thing = _HAS_INSTANCES[ids] & (inst > 0)
+    if thing.any():
+        pairs, which = np.unique(np.stack([ids[thing].astype(np.int64), inst[thing]], 1), axis=0, return_inverse=True)   # (label id, object), sorted
+        index = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0])   # 0, 1, 2, … within each label id, far to near
+        if index.max() > 999: raise ValueError(f"more than 1000 instances of label id {pairs[index.argmax(), 0]}: Cityscapes' encoding has room for 1000")
+        out[thing] = (pairs[:, 0]*1000 + index)[which.reshape(-1)]
+    return out
+
+def instance_path(label_path):
+    "Where Cityscapes keeps the instance ids of a `*_gtFine_labelIds.png` label: `*_gtFine_instanceIds.png` beside it."
+    return Path(str(label_path).replace('_gtFine_labelIds.png', '_gtFine_instanceIds.png'))
+
 def write_sample(root, dom: Domain, img, lab, inst, index, split='train', label_size=None):
-    "Write one sample under `root` in `dom`'s dataset layout; `label_size` (W, H) stores a mis-sized label like a few GTA5 frames."
+    "Write one sample under `root` in `dom`'s dataset layout (Cityscapes: with its instance ids); `label_size` (W, H) stores a mis-sized label like a few GTA5 frames."
     ip, lp = sample_paths(dom.label_format, index, split)
     root = Path(root); save_png(root/ip, img)
     ids = encode(lab, dom.label_format)
     if dom.label_format == 'synthia':
         save_png16(root/lp, np.stack([np.zeros_like(ids), (inst % 65536).astype(np.uint16), ids], -1))   # BGR: class id in red
-    else:
-        if label_size: ids = np.asarray(Image.fromarray(ids).resize(label_size, Image.NEAREST))
-        save_png(root/lp, ids, palette=CS_PALETTE.flatten().tolist() if dom.label_format == 'gta' else None)
+        return root/ip, root/lp
+    if dom.label_format == 'cityscapes': save_png(root/instance_path(lp), instance_ids(ids, inst))       # 16-bit grey, as Cityscapes
+    if label_size: ids = np.asarray(Image.fromarray(ids).resize(label_size, Image.NEAREST))
+    save_png(root/lp, ids, palette=CS_PALETTE.flatten().tolist() if dom.label_format == 'gta' else None)
     return root/ip, root/lp
 
 # %% ../../nbs/03_data.minicity.ipynb #ff84f1b1
@@ -678,8 +700,9 @@ def sample(dom: Domain, seed: int=0, index: int=0, split: str='train'):
     return render(make_scene(dom, rng), dom, rng)
 
 # %% ../../nbs/03_data.minicity.ipynb #d72f7898
-MINICITY_VERSION = 1
+MINICITY_VERSION = 2
 ADDED_KNOBS = dict(colour_var=0.)   # `Domain` knobs added after version 1, with the value that renders as version 1 did
+ADDED_FILES = {2: "Cityscapes' instance ids (gtFine/*/*/*_gtFine_instanceIds.png)"}   # what each version adds to the files of the one before
 
 def _manifest_domain(d: Domain) -> dict:
     "A domain's knobs as the build manifest records them: added knobs at their version-1 value are left out, so earlier builds stay up to date."
@@ -687,12 +710,20 @@ def _manifest_domain(d: Domain) -> dict:
 DEFAULT_COUNTS = dict(n_gta=1200, n_synthia=600, n_cityscapes_train=800, n_cityscapes_val=200)
 
 def _make_one(job):
+    "Write the files of one sample that are missing: all of them, none (written by an interrupted earlier build), or only the instance ids (a version-1 build); returns which."
     root, dom, seed, split, i, label_size = job
-    ip, lp = sample_paths(dom.label_format, i, split)
-    if (Path(root)/ip).exists() and (Path(root)/lp).exists(): return 0    # written by an interrupted earlier build
+    ip, lp = (Path(root)/p for p in sample_paths(dom.label_format, i, split))
+    extra = [instance_path(lp)] if dom.label_format == 'cityscapes' else []
+    missing = [p for p in [ip, lp] + extra if not p.exists()]
+    if not missing: return 'none'
     img, lab, inst = sample(dom, seed, i, split)
-    write_sample(root, dom, img, lab, inst, i, split, label_size)
-    return 1
+    if missing != extra:
+        write_sample(root, dom, img, lab, inst, i, split, label_size); return 'sample'
+    ids = encode(lab, dom.label_format)                 # the image and label exist: add the instance ids, if they are this label's
+    if not np.array_equal(np.asarray(Image.open(lp)), ids):
+        raise DataError(f"{lp}: this label is not what the generator renders for it now, so its instance ids cannot be added; "
+                        f"rebuild this MiniCity (CLI: udalearn minicity ROOT --force; Python: force=True)")
+    save_png(extra[0], instance_ids(ids, inst)); return 'instances'
 
 def _jobs(root, doms, seed, counts, n_mismatch):
     jobs = []
@@ -717,7 +748,7 @@ def build_minicity(root: str|Path,               # folder that will hold gta/, s
                    progress: bool=True,          # show a progress bar
                    force: bool=False,            # rebuild even if `root` holds a MiniCity built with other settings
                   ) -> Path:
-    "Build MiniCity under `root` (idempotent: an up-to-date build is left alone, an interrupted one is resumed)."
+    "Build MiniCity under `root` (idempotent: an up-to-date build is left alone, an interrupted one is resumed, one of an earlier version gets the files that version lacks)."
     root = Path(root)
     doms = minicity_domains(gta, synthia, cityscapes)
     counts = dict(n_gta=n_gta, n_synthia=n_synthia, n_cityscapes_train=n_cityscapes_train, n_cityscapes_val=n_cityscapes_val)
@@ -732,6 +763,10 @@ def build_minicity(root: str|Path,               # folder that will hold gta/, s
                 if f == done:
                     if progress: print(f'MiniCity at {root} is up to date')
                     return root
+            elif old.get('version') in range(1, MINICITY_VERSION) and {**old, 'version': MINICITY_VERSION} == manifest:
+                added = [ADDED_FILES[v] for v in range(old['version'] + 1, MINICITY_VERSION + 1)]
+                if progress: print(f"MiniCity at {root} is version {old['version']}: adding {', '.join(added)}")
+                f.unlink()                                            # the same build, older: its missing files are written below
             elif not force:
                 raise DataError(f"{root} holds a MiniCity built with other settings ({f.name}); "
                                 f"use another folder, or force=True (CLI: --force) to rebuild it")
@@ -742,9 +777,11 @@ def build_minicity(root: str|Path,               # folder that will hold gta/, s
     save_json(pending, manifest, indent=1)
     jobs = _jobs(root, doms, seed, counts, n_size_mismatch)
     texture_bank()                                                    # build once here so forked workers inherit it
-    n_new = sum(pmap(_make_one, jobs, n_workers=n_workers, progress=progress))
+    done_now = pmap(_make_one, jobs, n_workers=n_workers, progress=progress)
     pending.rename(done)
-    if progress: print(f'MiniCity: wrote {n_new} of {len(jobs)} images under {root}')
+    if progress:
+        topped = f" and the instance ids of {done_now.count('instances')} more" if 'instances' in done_now else ''
+        print(f"MiniCity: wrote {done_now.count('sample')} of {len(jobs)} images{topped} under {root}")
     return root
 
 # %% ../../nbs/03_data.minicity.ipynb #cbb5d0a6
