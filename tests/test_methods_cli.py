@@ -3,6 +3,7 @@ import json
 import pytest
 from conftest import run_cli
 from test_train_cli import TINY
+from run_cleanup import no_weights_left   # the runs' 40 MB checkpoints are deleted after each test
 
 PICTURES = dict(dacs=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],
                 daformer=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],

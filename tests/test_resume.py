@@ -4,6 +4,7 @@ schedule must all come back from the checkpoint."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
+from run_cleanup import no_weights_left   # the runs' 40 MB checkpoints are deleted after each test
 
 ARGS = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '24', '--bs', '2', '--crop', '64', '64',
         '--source-scale', '160', '90', '--target-scale', '128', '64', '--eval-every', '12', '--ckpt-every', '8',

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 from conftest import run_cli
+from run_cleanup import no_weights_left, drop_weights   # the runs' 40 MB checkpoints are deleted after each test
 
 TINY = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '6', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
         '--target-scale', '128', '64', '--eval-every', '3', '--ckpt-every', '3', '--workers', '0', '--threads', '1', '--quiet']
@@ -13,7 +14,8 @@ def run(minicity_root, tmp_path_factory):
     out = tmp_path_factory.mktemp('run')/'src'
     r = run_cli('train', '--root', minicity_root, '--out', out, *TINY)
     assert r.returncode == 0, r.stderr
-    return out, r
+    yield out, r
+    drop_weights(out)
 
 def test_train_writes_results(run):
     out, r = run

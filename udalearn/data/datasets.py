@@ -131,8 +131,8 @@ def _layout_error(ds, what):
     guess = f" ({root/ds.name} exists: did you mean that folder?)" if (root/ds.name).is_dir() else ''
     return DataError(f"{what}; expected the {ds.title} layout {ds.layout} under {root}{guess}. " + _HINT.format(title=ds.title, name=ds.name))
 
-def _not_images(img_dir, rx):
-    "What `img_dir` holds instead of images named by the layout (its regular expression `rx`), for the 'no images' message: a few names, the count, and the rule they break."
+def _not_images(img_dir):
+    "What `img_dir` holds instead of images named as the layout says, for the 'no images' message: a few names, the count, and the rule they break."
     others = sorted(o.relative_to(img_dir).as_posix() for o in img_dir.rglob('*') if o.is_file())
     if not others: return ' (the folder holds no files)'
     shown = ', '.join(others[:3]) + (f' and {len(others) - 3} more' if len(others) > 3 else '')
@@ -147,7 +147,7 @@ def _pairs(self:SegDataset, img_dir, rx, label_dir, label_of, labels=True):
     if not self.root.is_dir(): raise _layout_error(self, f"dataset root {self.root} does not exist")
     if not img_dir.is_dir(): raise _layout_error(self, f"{img_dir} is not a folder")
     imgs = sorted(o for o in img_dir.rglob('*.png') if re.fullmatch(rx, o.relative_to(img_dir).as_posix()))
-    if not imgs: raise _layout_error(self, f"{img_dir}: no images in this split{_not_images(img_dir, rx)}")
+    if not imgs: raise _layout_error(self, f"{img_dir}: no images in this split{_not_images(img_dir)}")
     if not labels: return [(o, None) for o in imgs]
     if not label_dir.is_dir():
         raise _layout_error(self, f"{label_dir} does not exist, so these images have no labels: evaluation and training on a source need them "
