@@ -12,8 +12,10 @@ def one_line_error(r, *needles):
     for n in needles: assert str(n) in r.stderr, (n, r.stderr)
     return r.stderr
 
+RAW = shutil.ignore_patterns('*_labelTrainIds.png', '*.json')    # the session's MiniCity may have been prepared by earlier tests
+
 @pytest.fixture
-def gta(minicity_root, tmp_path): return Path(shutil.copytree(minicity_root/'gta', tmp_path/'gta'))
+def gta(minicity_root, tmp_path): return Path(shutil.copytree(minicity_root/'gta', tmp_path/'gta', ignore=RAW))
 
 def test_prepare_refuses_a_label_twice_its_image(gta):
     lp = gta/'labels'/'00003.png'
@@ -33,7 +35,7 @@ def test_prepare_names_upper_case_files(gta):
     one_line_error(run_cli('prepare', gta, '--dataset', 'gta'), gta/'images', '00001.PNG', '.png')
 
 def test_prepare_cityscapes_without_val_labels_warns(minicity_root, tmp_path):
-    root = Path(shutil.copytree(minicity_root/'cityscapes', tmp_path/'cs'))
+    root = Path(shutil.copytree(minicity_root/'cityscapes', tmp_path/'cs', ignore=RAW))
     shutil.rmtree(root/'gtFine'/'val')
     r = run_cli('prepare', root, '--dataset', 'cityscapes', '--workers', 1)
     assert r.returncode == 0 and 'warning' in r.stderr and str(root/'gtFine'/'val') in r.stderr, r.stderr

@@ -676,8 +676,9 @@ def instance_ids(ids: np.ndarray, # `H×W` raw Cityscapes label ids, as in `*_gt
         out[thing] = (pairs[:, 0]*1000 + index)[which.reshape(-1)]
     return out
 
-def instance_path(label_path):
-    "Where Cityscapes keeps the instance ids of a `*_gtFine_labelIds.png` label: `*_gtFine_instanceIds.png` beside it."
+def instance_path(label_path: str|Path, # a Cityscapes `*_gtFine_labelIds.png` label
+                 ) -> Path:
+    "Where Cityscapes keeps the instance ids of a label: `*_gtFine_instanceIds.png` beside it."
     return Path(str(label_path).replace('_gtFine_labelIds.png', '_gtFine_instanceIds.png'))
 
 def write_sample(root, dom: Domain, img, lab, inst, index, split='train', label_size=None):
