@@ -16,4 +16,5 @@ from .dacs import *
 from .daformer import *
 from .advent import *
 from .clan import *
+from .mic import *
 from .pretrain import *

@@ -119,6 +119,7 @@ def _config(a):
         if getattr(a, k, None): over[k] = tuple(getattr(a, k))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
+    if getattr(a, 'freeze_bn', None): over['freeze_bn'] = False if a.freeze_bn == 'false' else a.freeze_bn
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
     if mini:
@@ -157,6 +158,10 @@ def cmd_eval(a):
     from udalearn.experiment import load_run
     from udalearn.data.labels import CLASSES
     learn = load_run(a.run, target_root=a.target_root); w = learn.weights
+    if a.adabn:                                   # the AdaBN control: BatchNorm statistics re-estimated on target crops
+        from udalearn.experiment import adapt_bn
+        if not adapt_bn(learn, n_batches=a.adabn): raise DataError(f"{a.run}: its model has no BatchNorm layer; --adabn needs one")
+        print(f'BatchNorm statistics re-estimated on {a.adabn} target training batches (AdaBN)')
     cm = learn.evaluate(pred_dir=a.pred_dir)
     res = dict(iou={c: (None if v != v else 100*float(v)) for c, v in zip(CLASSES, cm.iou)}, miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13))
     print(f'{w}:'); _print_results(res)
@@ -244,6 +249,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--model', help="e.g. daformer:mit_b5, daformer:mit_b0:128, deeplabv2:resnet101:aux")
         s.add_argument('--pretrained', help="'imagenet', a hub name, a local path, or 'none'")
         s.add_argument('--init', help='start from the weights of a finished run (its folder or a .pth file): a warm start')
+        s.add_argument('--freeze-bn', choices=['false', 'affine', 'all'],
+                       help="BatchNorm encoders: train BN (false), freeze its γ and β (affine) or also its statistics (all); default: the model's")
         s.add_argument('--recipe', choices=['daformer', 'deeplab'])
         for k, t in [('iters', int), ('bs', int), ('lr', float), ('warmup', int), ('eval-every', int), ('ckpt-every', int)]:
             s.add_argument('--' + k, type=t)
@@ -268,6 +275,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('run', type=Path, help='a run folder, or a checkpoint/model file inside one')
     s.add_argument('--target-root', type=Path, default=None, help='evaluate on this target root instead of the run\'s')
     s.add_argument('--pred-dir', type=Path, default=None, help='also write predictions as Cityscapes label-id PNGs here')
+    s.add_argument('--adabn', type=int, default=0, metavar='N', help="first re-estimate the model's BatchNorm statistics on N target "
+                   'training batches (AdaBN, Li et al. 2016): the control every adaptation method should beat')
     s = add('predict', cmd_predict, 'write a trained run\'s predictions for a target split (e.g. test, for the evaluation servers)')
     s.add_argument('run', type=Path, help='a run folder, or a checkpoint/model file inside one')
     s.add_argument('--out', type=Path, required=True, help='folder for the PNGs, one per image, named like it')

@@ -20,8 +20,9 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'score_logits',
            'pseudo_quality_summary', 'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb',
-           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'DACS', 'show_mix', 'show_snapshots',
-           'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks', 'score_predictions']
+           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'student_loss', 'DACS', 'show_mix',
+           'show_snapshots', 'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks',
+           'score_predictions']
 
 # %% ../nbs/10_dacs.ipynb #649bb307
 @torch.no_grad()
@@ -217,6 +218,17 @@ def strong_augment(x: torch.Tensor,            # images in [0, 1], `B×3×H×W`
 # %% ../nbs/10_dacs.ipynb #1bc20e06
 def _logits(out): return out['out'] if isinstance(out, dict) else out
 
+def student_loss(model: nn.Module,
+                 x: torch.Tensor,                 # normalised images `B×3×H×W`
+                 y: torch.Tensor,                 # their labels `B×H×W`
+                 weight: torch.Tensor|None=None,  # pixel weights `B×H×W`
+                 reduction: str='all',            # see `seg_ce`
+                ) -> torch.Tensor:
+    "The student's loss on images it learns from with given labels (mixed, masked): the model's own `seg_loss(out, y, weight, reduction)` when it has one (a multi-resolution model trains several outputs), else `seg_ce` of its main output."
+    out = model(x)
+    return model.seg_loss(out, y, weight, reduction) if hasattr(model, 'seg_loss') else seg_ce(_logits(out), y, weight=weight, reduction=reduction)
+
+
 class DACS(Callback):
     "DACS self-training: EMA teacher, pseudo-labels with a confidence weight, ClassMix and strong augmentation."
     order = 10
@@ -241,6 +253,7 @@ class DACS(Callback):
         if labels_from not in ('teacher', 'truth'): raise ValueError(f"labels_from must be 'teacher' or 'truth', not {labels_from!r}")
         store_attr(but='watch,watch_labels')
         self.watch, self.watch_labels, self.teacher, self.log, self.snapshots, self.quality, self.last = watch, watch_labels, None, [], {}, {}, None
+        self.target = None                 # this step's clean-target pseudo-labels and weights, for callbacks that reuse them (MIC)
 
     def _new_teacher(self):
         t = copy.deepcopy(self.learn.model)
@@ -275,9 +288,11 @@ class DACS(Callback):
         x_mix = mix(m, xs, xt)
         y_mix = mix(m, ys, pl)
         w_t = q if self.confidence == 'batch' else (conf >= self.threshold).float()
-        w_mix = mix(m, torch.ones_like(conf), pseudo_weight(w_t, conf.shape, self.ignore_top, self.ignore_bottom, conf.device))
+        w_target = pseudo_weight(w_t, conf.shape, self.ignore_top, self.ignore_bottom, conf.device)
+        self.target = dict(labels=pl, weight=w_target)      # the clean target crop's, before mixing: what MIC trains on
+        w_mix = mix(m, torch.ones_like(conf), w_target)
         x_aug = learn.normalize(255*strong_augment(learn.denormalize(x_mix)/255, self.jitter, self.jitter_p, self.blur))
-        loss = seg_ce(_logits(learn.model(x_aug)), y_mix, weight=w_mix, reduction=self.reduction)
+        loss = student_loss(learn.model, x_aug, y_mix, w_mix, self.reduction)
         learn.add_loss('mix', loss, self.weight)
         self.log.append(dict(it=learn.it, q=float(q)))
         self.last = dict(xs=learn.denormalize(xs), ys=ys, xt=learn.denormalize(xt), pl=pl, conf=conf, mask=m, x_mix=learn.denormalize(x_aug),

@@ -21,12 +21,12 @@ from .metrics import ConfusionMatrix
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config',
-           'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'split_methods',
-           'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config', 'make_dls', 'StepTimer', 'run_weights',
-           'model_state', 'run_recipe', 'resolved', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory',
-           'peak_memory_mb', 'holds_run', 'train_run', 'load_run', 'read_config', 'adapt_bn', 'write_predictions',
-           'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed',
-           'method_table', 'bench_markdown']
+           'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'part_kwargs',
+           'compose_methods', 'split_methods', 'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config',
+           'make_dls', 'StepTimer', 'run_weights', 'model_state', 'run_recipe', 'resolved', 'make_learner', 'portable',
+           'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'holds_run', 'train_run', 'load_run', 'read_config',
+           'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
+           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -38,6 +38,7 @@ class RunConfig:
     target_root: str = ''
     model: str = 'daformer:mit_b0'        # 'daformer:mit_bX[:segformer][:EMBED]' or 'deeplabv2:resnetXX'
     pretrained: str|None = None           # 'imagenet', a hub name, a local path, or None (random init)
+    freeze_bn: bool|str|None = None       # BatchNorm: False (trains), 'affine' (γ, β frozen), 'all' (statistics too); None: the model's default
     init: str|None = None                 # start from a finished run's weights (its folder or a .pth file), e.g. a source-only run
     method: str = 'source_only'           # see `METHODS`
     recipe: str = 'daformer'              # 'daformer' (AdamW + warm-up + poly 1) or 'deeplab' (SGD + poly 0.9)
@@ -108,6 +109,7 @@ class Method:
     model: callable|None = None                          # cfg, model → the model the method trains (e.g. CLAN's two classifiers)
     loss_func: callable|None = None                      # cfg → the supervised loss (default `SegLoss()`)
     description: str = ''
+    parts: tuple = ()                                    # a composed method (`daformer+mic`): the methods it adds up
 
 METHODS = {}
 def register_method(m: Method): METHODS[m.name] = m; return m
@@ -115,7 +117,7 @@ def register_method(m: Method): METHODS[m.name] = m; return m
 register_method(Method('source_only', uses_target=False, description='supervised on the source only'))
 register_method(Method('oracle', uses_target=False, oracle=True, description='supervised on the target train labels'))
 
-METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer', 'udalearn.advent', 'udalearn.clan']   # modules that register methods when imported
+METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer', 'udalearn.advent', 'udalearn.clan', 'udalearn.mic']   # modules that register methods when imported
 
 def load_methods() -> dict:
     "Import the modules that register methods; returns `METHODS`."
@@ -124,35 +126,71 @@ def load_methods() -> dict:
     return METHODS
 
 def get_method(name: str) -> Method:
-    "The registered method `name`, with a clear error listing the known ones."
+    "The registered method `name`, or the composition of registered methods joined by `+` (`daformer+mic`), with a clear error listing the known ones."
     load_methods()
-    if name not in METHODS: raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}")
-    return METHODS[name]
+    names = name.split('+')
+    for n in names:
+        if n not in METHODS: raise ValueError(f"unknown method {n!r}; known: {', '.join(METHODS)} (and sums of them, e.g. daformer+mic)")
+    return METHODS[name] if len(names) == 1 else compose_methods([METHODS[n] for n in names])
 
-def split_methods(s: str) -> list:
-    "Split a comma-separated list of method specs at the commas outside square brackets, spaces dropped: `'dacs, dacs[jitter=0,blur=false]'` → two specs."
+def part_kwargs(kwargs: dict, part: str, first: bool) -> dict:
+    "The arguments of one method of a sum: `mic.ratio` → `ratio` for `mic`; keys without a prefix belong to the first method."
+    own = {k.split('.', 1)[1]: v for k, v in kwargs.items() if k.split('.', 1)[0] == part and '.' in k}
+    return {**({k: v for k, v in kwargs.items() if '.' not in k} if first else {}), **own}
+
+def compose_methods(parts: list) -> Method:
+    "A method that is the sum of `parts`: all their callbacks (each with its own arguments, see `part_kwargs`), the first sampler, model and loss they define, their recipes merged in order."
+    if len({p.name for p in parts}) < len(parts): raise ValueError(f"method {'+'.join(p.name for p in parts)}: a method appears twice")
+    if any(p.oracle for p in parts): raise ValueError('the oracle trains on target labels: it adds up with no method')
+    def callbacks(cfg, learn=None):
+        return [cb for i, p in enumerate(parts)
+                for cb in p.callbacks(replace(cfg, method=p.name, method_kwargs=part_kwargs(cfg.method_kwargs, p.name, i == 0)), learn) or []]
+    first = lambda k: next((getattr(p, k) for p in parts if getattr(p, k)), None)
+    return Method('+'.join(p.name for p in parts), callbacks=callbacks, uses_target=any(p.uses_target for p in parts),
+                  target_labels=any(p.target_labels for p in parts), sampler=first('sampler'), report=first('report'),
+                  recipe={k: v for p in parts for k, v in p.recipe.items()}, step_ratio=any(p.step_ratio for p in parts),
+                  model=first('model'), loss_func=first('loss_func'), description=' + '.join(p.description or p.name for p in parts),
+                  parts=tuple(parts))
+
+def _split_top(s: str, sep: str) -> list:
+    "`s` split at each `sep` outside square brackets, spaces dropped, empty parts left out."
     parts, depth, cur = [], 0, ''
     for ch in s:
         depth += (ch == '[') - (ch == ']')
-        if ch == ',' and depth == 0: parts.append(cur); cur = ''
+        if ch == sep and depth == 0: parts.append(cur); cur = ''
         else: cur += ch
     return [p.replace(' ', '') for p in parts + [cur] if p.strip()]
 
+def split_methods(s: str) -> list:
+    "Split a comma-separated list of method specs at the commas outside square brackets, spaces dropped: `'dacs, dacs[jitter=0,blur=false]'` → two specs."
+    return _split_top(s, ',')
+
 def method_spec(spec: str) -> tuple:
-    "A method spec's registered name and keyword arguments for its callbacks: `'dacs'` → `('dacs', {})`, `'dacs[jitter=0,blur=false]'` → `('dacs', {'jitter': 0, 'blur': False})`."
-    m = re.fullmatch(r'(\w+)(?:\[(.*)\])?', spec.replace(' ', ''))
-    if not m: raise ValueError(f"method {spec!r}: expected NAME or NAME[KEY=VALUE,...], e.g. dacs[jitter=0,blur=false]")
-    try: return m[1], key_values(split_methods(m[2] or ''))
-    except ValueError as e: raise ValueError(f"method {spec!r}: {e}") from None
+    "A method spec's registered name and keyword arguments for its callbacks: `'dacs'` → `('dacs', {})`, `'dacs[jitter=0,blur=false]'` → `('dacs', {'jitter': 0, 'blur': False})`; a sum `'daformer+mic[ratio=0.5]'` → `('daformer+mic', {'mic.ratio': 0.5})`."
+    parts, names, kwargs = _split_top(spec, '+'), [], {}
+    for i, part in enumerate(parts):
+        m = re.fullmatch(r'(\w+)(?:\[(.*)\])?', part)
+        if not m: raise ValueError(f"method {spec!r}: expected NAME or NAME[KEY=VALUE,...], e.g. dacs[jitter=0,blur=false], or a sum, e.g. daformer+mic[ratio=0.5]")
+        try: kw = key_values(split_methods(m[2] or ''))
+        except ValueError as e: raise ValueError(f"method {spec!r}: {e}") from None
+        names.append(m[1]); kwargs.update(kw if i == 0 else {f'{m[1]}.{k}': v for k, v in kw.items()})
+    if not names: raise ValueError(f"method {spec!r}: no method named")
+    return '+'.join(names), kwargs
 
 def check_method_kwargs(cfg) -> None:
     "Raise `ValueError` unless `cfg.method` is registered and its callbacks accept `cfg.method_kwargs` (made once, without a learner, to see)."
     method = get_method(cfg.method)
     if not cfg.method_kwargs: return
-    try: cbs = method.callbacks(cfg, None)
-    except (TypeError, ValueError) as e: raise ValueError(f"{cfg.method} with {cfg.method_kwargs}: {e}") from None
-    if not cbs: raise ValueError(f"method {cfg.method!r} takes no arguments")
-    for cb in cbs: check_kinds(type(cb).__init__, cfg.method_kwargs)
+    parts = method.parts or (method,)
+    if stray := [k for k in cfg.method_kwargs if '.' in k and k.split('.', 1)[0] not in [p.name for p in parts]]:
+        raise ValueError(f"{cfg.method}: {', '.join(stray)} name no method of the sum")
+    for i, p in enumerate(parts):
+        kw = part_kwargs(cfg.method_kwargs, p.name, i == 0) if method.parts else cfg.method_kwargs
+        if not kw: continue
+        try: cbs = p.callbacks(replace(cfg, method=p.name, method_kwargs=kw), None)
+        except (TypeError, ValueError) as e: raise ValueError(f"{p.name} with {kw}: {e}") from None
+        if not cbs: raise ValueError(f"method {p.name!r} takes no arguments")
+        for cb in cbs: check_kinds(type(cb).__init__, kw)
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
@@ -234,7 +272,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
     if cfg.threads: torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
-    model = build_model(cfg.model, pretrained=cfg.pretrained)
+    model = build_model(cfg.model, pretrained=cfg.pretrained, **({} if cfg.freeze_bn is None else dict(freeze_bn=cfg.freeze_bn)))
     if cfg.init: model.load_state_dict(model_state(run_weights(cfg.init)))
     if method.model: model = method.model(cfg, model)
     model = model.to(dev)
@@ -354,7 +392,8 @@ def read_config(run: Path) -> RunConfig:
     if not isinstance(d, dict): raise DataError(f"{f}: expected a run configuration (a JSON object)")
     known = {fl.name for fl in fields(RunConfig)}
     if unknown := sorted(set(d) - known): raise DataError(f"{f}: unknown settings {', '.join(unknown)} (written by another udalearn version?)")
-    if 'method' in d and d['method'] not in load_methods(): raise DataError(f"{f}: unknown method {d['method']!r}; known: {', '.join(METHODS)}")
+    try: get_method(d.get('method', RunConfig.method))
+    except ValueError as e: raise DataError(f"{f}: {e}") from None
     try: return RunConfig(**d)
     except TypeError as e: raise DataError(f"{f}: {e}") from None
 
@@ -424,19 +463,24 @@ def measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
     dls = make_dls(replace(cfg, workers=workers), Method('paired'))
     return loader_speed(dls.train, n_iter)
 
-def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, reps: int=2) -> float:
-    "Mean training-step time of `method` over that of `source_only` (same model and batch), timed alternately in this process."
+def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, reps: int=2,
+                    base: str='source_only',   # the method it is timed against, e.g. `daformer` for `daformer+mic`
+                   ) -> float:
+    "Mean training-step time of `method` over that of `base` (same model and batch), timed alternately in this process."
     from fastai.callback.core import Callback, CancelValidException
     class _NoValid(Callback):
         def before_validate(self): raise CancelValidException()
-    learners = {m: make_learner(replace(cfg, method=m, eval_every=n, ckpt_every=10**9)) for m in ('source_only', method)}
+    def kwargs_of(m):                          # a sum's host takes the arguments of its own methods only
+        names = set(m.split('+'))
+        return {k: v for k, v in cfg.method_kwargs.items() if '.' not in k or k.split('.', 1)[0] in names}
+    learners = {m: make_learner(replace(cfg, method=m, method_kwargs=kwargs_of(m), eval_every=n, ckpt_every=10**9)) for m in (base, method)}
     times = {m: [] for m in learners}
     for r in range(reps + 1):
         for m, learn in learners.items():
             learn.timer.reset()
             with learn.no_bar(), learn.no_logging(): learn.fit_iters(learn.it + (warm if r == 0 else n), cbs=_NoValid())
             if r: times[m].append(learn.timer.mean)
-    return float(np.mean(times[method])/np.mean(times['source_only']))
+    return float(np.mean(times[method])/np.mean(times[base]))
 
 def bench(cfg: RunConfig,
           methods=('source_only', 'oracle'),  # method specs: a registered name, or one with arguments, e.g. 'dacs[jitter=0,blur=false]'
@@ -462,6 +506,9 @@ def bench(cfg: RunConfig,
                minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
     for m, mcfg in cfgs.items():
         if get_method(mcfg.method).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(mcfg, mcfg.method)
+        if '+' in mcfg.method:                 # a sum: also what its last method adds to the rest
+            host = mcfg.method.rsplit('+', 1)[0]
+            rep[f'{m}_step_ratio_vs_{host}'] = step_cost_ratio(mcfg, mcfg.method, base=host)
     for f in dict.fromkeys(get_method(c.method).report for c in cfgs.values() if get_method(c.method).report): rep.update(f(cfg))
     save_json(out/'bench.json', rep, indent=1)
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
@@ -569,6 +616,9 @@ def bench_markdown(rep: dict) -> str:
         if k.endswith('_step_ratio') and v is not None:
             lines.append(f"Cost: a `{k[:-11]}` training step takes {v:.2f}× a supervised step of the same model and batch "
                          f"(timed alternately in one process; about 7 forward-equivalents against 3 would give {7/3:.2f}×).")
+        elif '_step_ratio_vs_' in k and v is not None:
+            m, host = k.split('_step_ratio_vs_')
+            lines.append(f"Cost: a `{m}` training step takes {v:.2f}× a `{host}` step (timed alternately in one process).")
     lines += ['', '## Per-class IoU (mean over seeds)', '', '| class | ' + ' | '.join(s) + ' |', '|---|' + '---|'*len(s)]
     lines += [f"| {c} | " + ' | '.join(f"{v['iou'][c]:.1f}" for v in s.values()) + ' |' for c in CLASSES]
     return '\n'.join(lines + _pseudo_label_lines(rep['runs'])) + '\n'

@@ -229,6 +229,8 @@ class IterationLog(Callback):
         print(f'iteration {it}/{self.learn.max_iters}  ' + '  '.join(f'{k} {v:.4g}' for k, v in terms.items()) +
               f'  {s_it:.2f} s/it  about {s_it*(self.learn.max_iters - it)/60:.0f} min left', flush=True)
         self._last = (now, it)
+    def after_validate(self):
+        if getattr(self, 'lines', False): self._last = (time.perf_counter(), self.learn.it)   # a line's speed leaves the evaluation out
     def print_row(self, row):
         "Print one log row as `name value` pairs, e.g. `iteration 800/800  train_loss 0.6006  valid_loss 1.2332  miou 15.41  time 01:37`."
         fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
