@@ -6,6 +6,7 @@ import udalearn.models as um
 from udalearn.models import (DeepLabV2, DAFormer, deeplabv2, daformer, dilate_resnet, param_groups, load_pretrained,
                              PretrainedError, mit_config, MIT_SIZES, EfficientNetLite, LITE_WHEELS, LITE_MEAN, LITE_STD)
 from udalearn.data.loaders import IMAGENET_MEAN, IMAGENET_STD
+from run_cleanup import no_weights_left   # the weights written by these tests are deleted after each test
 
 torch.set_num_threads(1)
 X = torch.randn(2, 3, 64, 96)

@@ -4,6 +4,7 @@ import numpy as np, pytest, torch
 from udalearn.pretrain import formula_classes, render_formula, formula_pattern, pretrain_encoder, TEXTURES
 from udalearn.models import daformer
 from conftest import run_cli
+from run_cleanup import no_weights_left   # the weights written by these tests are deleted after each test
 
 def test_formula_images_are_reproducible_and_labelled():
     cls = formula_classes(8, seed=3)

@@ -2,6 +2,7 @@
 import json, torch
 from conftest import run_cli
 from test_train_cli import TINY
+from run_cleanup import no_weights_left   # the weights written by these tests are deleted after each test
 
 def trained_lrs(out):
     "The learning rate of each iteration, from the run's last checkpoint."

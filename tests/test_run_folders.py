@@ -3,13 +3,15 @@ import json, shutil
 import pytest
 from conftest import run_cli
 from test_train_cli import TINY
+from run_cleanup import no_weights_left, drop_weights   # the weights written by these tests are deleted after each test
 
 @pytest.fixture(scope='module')
 def finished(minicity_root, tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'src'
     r = run_cli('train', '--root', minicity_root, '--out', out, *TINY)
     assert r.returncode == 0, r.stderr
-    return out, r
+    yield out, r
+    drop_weights(out)
 
 def one_line_error(r, *words):
     "Exit 2 with one `udalearn ...: error:` line naming `words`, and no traceback."
