@@ -13,7 +13,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .metrics import ConfusionMatrix
-from .learner import upsample, seg_ce
+from .learner import upsample, seg_ce, full_logits
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 
@@ -269,7 +269,7 @@ class DACS(Callback):
     @torch.no_grad()
     def teacher_predict(self, x: torch.Tensor) -> torch.Tensor:
         "Teacher logits for normalised images `x`, in the reference's teacher mode."
-        return _logits(teacher_mode(self.teacher)(x))
+        return full_logits(teacher_mode(self.teacher), x)
 
     def mix_target_labels(self, xt: torch.Tensor) -> tuple:
         "Labels `B×H×W`, confidences and batch weight q for the target crops `xt`: the teacher's pseudo-labels, or (`labels_from='truth'`) the true labels at confidence 1."
@@ -427,7 +427,7 @@ def score_predictions(learn,                  # a learner with a target validati
     model = copy.deepcopy(learn.model)                 # a copy: teacher mode moves BN statistics, and the learner keeps its mode
     teacher_mode(model) if mode == 'teacher' else model.eval()
     y = w['watch_labels'].to(next(model.parameters()).device)
-    return score_logits(_logits(model(learn.normalize(w['watch'].to(y.device)))), y, threshold)
+    return score_logits(full_logits(model, learn.normalize(w['watch'].to(y.device))), y, threshold)
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))

@@ -25,8 +25,8 @@ from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
 
 # %% auto #0
 __all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
-           'UDALearner', 'UDATrainer', 'log_every', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'predict',
-           'find_up']
+           'UDALearner', 'UDATrainer', 'log_every', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'full_logits',
+           'predict', 'find_up']
 
 # %% ../nbs/07_learner.ipynb #b6cf1c64
 def upsample(logits: torch.Tensor, size) -> torch.Tensor:
@@ -319,13 +319,16 @@ def fit_iters(self: UDALearner,
     return self
 
 # %% ../nbs/07_learner.ipynb #8ae86e74
+def full_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    "Logits of `model` on whole normalised images `x`: its `infer(x)` when it has one (a multi-resolution model slides windows over the image), else the main output of its forward pass."
+    out = model.infer(x) if hasattr(model, 'infer') else model(x)
+    return out['out'] if isinstance(out, dict) else out
+
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, size, normalize) -> torch.Tensor:
     "Class map at `size` for a batch of uint8 images `x` (the model in eval mode)."
     model.eval()
-    out = model(normalize(x))
-    out = out['out'] if isinstance(out, dict) else out
-    return upsample(out, size).argmax(1)
+    return upsample(full_logits(model, normalize(x)), size).argmax(1)
 
 @patch
 def evaluate(self: UDALearner, dl=None, pred_dir: str|Path|None=None) -> ConfusionMatrix:
