@@ -18,7 +18,7 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'pseudo_label_quality', 'score_logits',
+__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'margin_mask', 'pseudo_label_quality', 'score_logits',
            'pseudo_quality_summary', 'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb',
            'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'student_loss', 'DACS', 'show_mix',
            'show_snapshots', 'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks',
@@ -64,6 +64,20 @@ def pseudo_weight(q, shape,                # the batch weight (or per-pixel weig
     if ignore_top: w[:, :ignore_top] = 0
     if ignore_bottom: w[:, w.shape[1] - ignore_bottom:] = 0
     return w
+
+def margin_mask(pos: torch.Tensor,     # `B×5` target crop positions: top, left, image height, image width, flip (`PairDataset`'s `POSITION`)
+                size: tuple,           # (h, w) of the crops
+                margins: tuple,        # (top, bottom, left, right): pixels along each border of the *image* whose pseudo-labels are not trusted
+               ) -> torch.Tensor:
+    "`B×h×w` mask, 0 where a crop pixel lies within `margins` of its image's border (or in padding beyond it), else 1: HRDA's `valid_pseudo_mask`, cut and mirrored as the crop was."
+    top, bottom, left, right = margins
+    pos, (h, w) = pos.long(), size
+    rows = pos[:, :1] + torch.arange(h, device=pos.device)                             # B×h image rows of the crop's rows
+    cols = torch.arange(w, device=pos.device).expand(len(pos), w)
+    cols = torch.where(pos[:, 4:5].bool(), w - 1 - cols, cols) + pos[:, 1:2]          # B×w image columns (a flipped crop reads them right to left)
+    ok_rows = (rows >= top) & (rows < pos[:, 2:3] - bottom)
+    ok_cols = (cols >= left) & (cols < pos[:, 3:4] - right)
+    return (ok_rows[:, :, None] & ok_cols[:, None, :]).float()
 
 # %% ../nbs/10_dacs.ipynb #5d78266c
 def pseudo_label_quality(lbl: torch.Tensor,      # pseudo-labels `B×H×W`
@@ -242,6 +256,7 @@ class DACS(Callback):
                  blur: bool=True,              # Gaussian blur with probability 0.5
                  ignore_top: int=0,            # pseudo-label rows at the top of the target crop with weight 0
                  ignore_bottom: int=0,         # ... and at the bottom (DAFormer: 15 and 120 for 512 crops)
+                 margins: tuple|None=None,     # (top, bottom, left, right) pixels of the target *image* with weight 0 (HRDA; needs `learn.target_pos`)
                  weight: float=1.,             # λ of the mix loss (DACS: 1)
                  reduction: str='all',         # mix-loss reduction ('all': the reference's mmseg mean)
                  labels_from: str='teacher',   # target labels of the mix: 'teacher' (DACS) or 'truth' (the true labels at weight 1, a ceiling probe)
@@ -289,6 +304,9 @@ class DACS(Callback):
         y_mix = mix(m, ys, pl)
         w_t = q if self.confidence == 'batch' else (conf >= self.threshold).float()
         w_target = pseudo_weight(w_t, conf.shape, self.ignore_top, self.ignore_bottom, conf.device)
+        if self.margins is not None:
+            if learn.target_pos is None: raise ValueError("DACS(margins=...) needs the target crops' positions: a loader with target_positions=True")
+            w_target = w_target*margin_mask(learn.target_pos, conf.shape[-2:], self.margins).to(conf.device)
         self.target = dict(labels=pl, weight=w_target)      # the clean target crop's, before mixing: what MIC trains on
         w_mix = mix(m, torch.ones_like(conf), w_target)
         x_aug = learn.normalize(255*strong_augment(learn.denormalize(x_mix)/255, self.jitter, self.jitter_p, self.blur))

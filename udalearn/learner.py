@@ -111,7 +111,7 @@ class UDALearner(Learner):
                          cbs=L(UDATrainer(), IterationLog()) + L(cbs), lr=self.recipe.lr, path=path, **kwargs)
         self.it, self.max_iters, self.fwd_kwargs, self.loss_terms, self.loss_log = 0, 1, {}, {}, []
         self.clock, self._fit_start, self._resumed_values, self._resumed_names = dict(wall=0., cpu=0.), None, None, None
-        self.xt = self.yt = None
+        self.xt = self.yt = self.target_pos = None
         self.cuda = torch.cuda.is_available() and next(model.parameters()).is_cuda
         self.channels_last = channels_last and self.cuda
         if self.channels_last: self.model.to(memory_format=torch.channels_last)
@@ -156,7 +156,8 @@ class UDALearner(Learner):
     def _split(self, b):
         if self.training:
             self.xb, self.yb = (b[0],), (b[1],)
-            self.xt, self.yt = (b[2], b[3]) if len(b) == 4 else (None, None)
+            self.xt, self.yt = (b[2], b[3]) if len(b) >= 4 else (None, None)
+            self.target_pos = b[4] if len(b) > 4 else None      # where the target crops lie in their images (`PairDataset(positions=True)`)
         else: super()._split(b)
 
     def add_loss(self, name: str, value: torch.Tensor, weight: float=1.):

@@ -16,8 +16,8 @@ from ..core import n_cpus
 from .labels import IGNORE
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'rescale_size', 'random_crop', 'SegTransform', 'EpochSampler', 'PairDataset',
-           'EvalDataset', 'PairedLoader', 'EvalLoader', 'uda_dataloaders', 'loader_speed']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'POSITION', 'rescale_size', 'random_crop', 'SegTransform', 'EpochSampler',
+           'PairDataset', 'EvalDataset', 'PairedLoader', 'EvalLoader', 'uda_dataloaders', 'loader_speed']
 
 # %% ../../nbs/04_data.loaders.ipynb #8702542f
 IMAGENET_MEAN = (123.675, 116.28, 103.53)   # RGB, 0–255: the normalisation of DAFormer's configs (ImageNet statistics)
@@ -41,6 +41,7 @@ def random_crop(img: np.ndarray, lbl: np.ndarray|None, crop: tuple, rng: np.rand
                 cat_max_ratio: float=1.,     # re-draw while one class covers more than this share of the labelled pixels
                 tries: int=10,               # re-draws at most (mmseg: 10)
                 accept=None,                 # optional extra test `accept(lbl_crop) -> bool` (rare-class sampling uses it)
+                where: dict|None=None,       # if given, receives the crop's `top` and `left` corner in the (padded) image
                ) -> tuple:
     "A random `crop` (h, w) of `img` and `lbl`, following mmseg's `RandomCrop` with `cat_max_ratio`."
     ch, cw = crop
@@ -57,6 +58,7 @@ def random_crop(img: np.ndarray, lbl: np.ndarray|None, crop: tuple, rng: np.rand
             ok = len(n) > 1 and n.max()/n.sum() < cat_max_ratio
         if ok and accept is not None: ok = accept(c)
         if ok: break
+    if where is not None: where.update(top=y, left=x)
     return img[y:y+ch, x:x+cw], (None if lbl is None else lbl[y:y+ch, x:x+cw])
 
 # %% ../../nbs/04_data.loaders.ipynb #0a905fde
@@ -70,17 +72,20 @@ class SegTransform:
                  resize_label: bool=True,       # False keeps the label at full resolution (validation)
                 ): store_attr()
 
-    def __call__(self, img, lbl, rng, accept=None):
+    def __call__(self, img, lbl, rng, accept=None,
+                 where: dict|None=None):        # if given, receives where the crop lies: `top`, `left`, the resized image's `height`, `width`, and `flip`
         import cv2
         if self.scale is not None:
             w, h = rescale_size(img.shape[1], img.shape[0], self.scale)
             if (w, h) != (img.shape[1], img.shape[0]):
                 img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
                 if lbl is not None and self.resize_label: lbl = cv2.resize(lbl, (w, h), interpolation=cv2.INTER_NEAREST)
-        if self.crop is not None: img, lbl = random_crop(img, lbl, self.crop, rng, self.cat_max_ratio, accept=accept)
+        if where is not None: where.update(top=0, left=0, height=img.shape[0], width=img.shape[1], flip=False)
+        if self.crop is not None: img, lbl = random_crop(img, lbl, self.crop, rng, self.cat_max_ratio, accept=accept, where=where)
         if self.flip and rng.random() < self.flip:
             img = img[:, ::-1]
             if lbl is not None: lbl = lbl[:, ::-1]
+            if where is not None: where['flip'] = True
         return np.ascontiguousarray(img), (None if lbl is None else np.ascontiguousarray(lbl))
 
     def __repr__(self): return f'SegTransform(scale={self.scale}, crop={self.crop}, cat_max_ratio={self.cat_max_ratio}, flip={self.flip})'
@@ -104,14 +109,17 @@ def _to_tensors(img, lbl):
     x = torch.from_numpy(img).permute(2, 0, 1).contiguous()
     return x, (torch.full(x.shape[1:], IGNORE, dtype=torch.uint8) if lbl is None else torch.from_numpy(lbl))
 
+POSITION = ('top', 'left', 'height', 'width', 'flip')   # the fields of a crop position, in this order
+
 class PairDataset(Dataset):
-    "Items `(source index, target index, seed)` → `(x_src, y_src, x_tgt, y_tgt)` uint8 tensors (y_tgt all 255 if unlabelled)."
+    "Items `(source index, target index, seed)` → `(x_src, y_src, x_tgt, y_tgt)` uint8 tensors (y_tgt all 255 if unlabelled), and with `positions` the target crop's `POSITION` (int64 `5`)."
     def __init__(self,
                  source,                 # a `SegDataset` with labels
                  target=None,            # a `SegDataset`, labelled or not; None trains on the source alone
                  source_tfm: SegTransform|None=None,
                  target_tfm: SegTransform|None=None,
-                ): self.source,self.target,self.source_tfm,self.target_tfm = source,target,source_tfm,target_tfm
+                 positions: bool=False,  # also return where each target crop lies in its resized image (HRDA's pseudo-label margins)
+                ): self.source,self.target,self.source_tfm,self.target_tfm,self.positions = source,target,source_tfm,target_tfm,positions
     def __len__(self): return len(self.source)
     def __getitem__(self, item):
         i_src, i_tgt, seed = item[:3]
@@ -119,7 +127,9 @@ class PairDataset(Dataset):
         rng = np.random.default_rng(seed)
         out = _to_tensors(*(self.source_tfm or SegTransform())(*self.source[i_src], rng, accept))
         if self.target is None: return out
-        return out + _to_tensors(*(self.target_tfm or SegTransform())(*self.target[i_tgt], rng))
+        where = {}
+        out = out + _to_tensors(*(self.target_tfm or SegTransform())(*self.target[i_tgt], rng, where=where))
+        return out + (torch.tensor([int(where[k]) for k in POSITION]),) if self.positions else out
 
 class EvalDataset(Dataset):
     "Validation items: the image resized for the network, the label at full resolution."
@@ -198,11 +208,12 @@ def uda_dataloaders(source,                       # labelled source `SegDataset`
                     num_workers: int|None=None,
                     val_bs: int=4,
                     source_sampler=None,          # e.g. rare-class sampling
+                    target_positions: bool=False, # training batches end with the target crops' positions (`PairDataset`)
                     device=None):
     "fastai `DataLoaders`: a `PairedLoader` for training and an `EvalLoader` on the target validation split."
     from fastai.data.core import DataLoaders
     ds = PairDataset(source, target, SegTransform(source_scale, crop, cat_max_ratio, flip),
-                     SegTransform(target_scale, crop, 1., flip))
+                     SegTransform(target_scale, crop, 1., flip), positions=target_positions and target is not None)
     train = PairedLoader(ds, bs, seed, eval_every, num_workers, source_sampler)
     loaders = [train] + ([EvalLoader(EvalDataset(valid, SegTransform(target_scale, None, flip=0, resize_label=False)), val_bs)] if valid is not None else [])
     dls = DataLoaders(*loaders)
