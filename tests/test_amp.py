@@ -2,7 +2,7 @@
 import pytest, torch, torch.nn as nn
 from fastai.callback.core import Callback
 
-TINY = dict(model='daformer:mit_b0:segformer:16', iters=2, bs=1, crop=(32, 32), source_scale=(80, 45), target_scale=(64, 32),
+TINY = dict(model='daformer:mit_b0:segformer:16', pretrained=None, iters=2, bs=1, crop=(32, 32), source_scale=(80, 45), target_scale=(64, 32),
             eval_every=2, ckpt_every=2, workers=0, amp='bf16')
 
 class DtypeProbe(Callback):

@@ -46,7 +46,7 @@ def test_image_broken_after_prepare_stops_training_with_one_line(minicity_root, 
     root = Path(shutil.copytree(minicity_root, tmp_path/'mc'))
     for d in ('gta', 'cityscapes'): prepare(root/d, d, n_workers=1, progress=False)
     for p in (root/'gta'/'images').glob('*.png'): p.write_bytes(p.read_bytes()[:2000])   # every source image truncated
-    args = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '2', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
+    args = ['--model', 'daformer:mit_b0:segformer:32', '--pretrained', 'none', '--iters', '2', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
             '--target-scale', '128', '64', '--eval-every', '2', '--ckpt-every', '2', '--workers', '1', '--threads', '1', '--quiet']
     err = one_line_error(run_cli('train', '--root', root, '--out', tmp_path/'run', *args), 'cannot read image', root/'gta'/'images')
     assert 'DataLoader worker' not in err

@@ -6,7 +6,7 @@ from PIL import Image
 from conftest import run_cli
 from run_cleanup import no_weights_left, drop_weights   # the runs' 40 MB checkpoints are deleted after each test
 
-TINY = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '6', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
+TINY = ['--model', 'daformer:mit_b0:segformer:32', '--pretrained', 'none', '--iters', '6', '--bs', '2', '--crop', '64', '64', '--source-scale', '160', '90',
         '--target-scale', '128', '64', '--eval-every', '3', '--ckpt-every', '3', '--workers', '0', '--threads', '1', '--quiet']
 
 @pytest.fixture(scope='module')

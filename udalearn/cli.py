@@ -112,7 +112,8 @@ def _config(a):
     mini, root = not (a.source_root or a.target_root), Path(a.root or minicity_root())
     if mini and a.target != 'cityscapes':
         raise DataError(f"MiniCity has no {a.target} copy: give the real dataset with --target-root (and the source with --source-root)")
-    cfg = minicity_config(root, a.source) if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
+    if not mini and a.preset: raise DataError('--preset chooses a MiniCity preset; the real datasets have their own (MiT-B5 from ImageNet weights)')
+    cfg = minicity_config(root, a.source, preset=a.preset or 'imagenet') if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
                                       'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
     for k in ('crop', 'source_scale', 'target_scale'):
@@ -210,7 +211,7 @@ def cmd_demo(a):
     cmd_info(argparse.Namespace(root=root))
     for p in demo_pictures(root, out): print(f'wrote {p}')
     best = next(m for m in DEMO_PREFERENCE if m in load_methods())
-    cfg = minicity_config(root, iters=a.iters, eval_every=a.iters, ckpt_every=a.iters, threads=a.threads)
+    cfg = minicity_config(root, iters=a.iters, eval_every=a.iters, ckpt_every=a.iters, threads=a.threads, preset=a.preset)
     runs = {m: train_run(replace(cfg, method=m), out/m, resume=True, progress=not a.quiet) for m in ('source_only', best)}
     print(f"\nMiniCity GTA → Cityscapes, {cfg.model}, {a.iters} iterations of {cfg.bs}+{cfg.bs} crops {cfg.crop[0]}×{cfg.crop[1]} (CPU preset):")
     w = max(map(len, CLASSES))
@@ -244,6 +245,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--root', type=Path, default=None, help='MiniCity root (built if missing); default $UDALEARN_MINICITY or ~/.cache/udalearn/minicity')
         s.add_argument('--source-root', type=Path, default=None, help='real source dataset root (switches to the real-data preset)')
         s.add_argument('--target-root', type=Path, default=None, help='real target dataset root')
+        s.add_argument('--preset', choices=['imagenet', 'random'], help='MiniCity preset: EfficientNet-Lite0 from ImageNet weights '
+                       '(imagenet, the default) or MiT-B0 from random weights (random, the earlier benches)')
         s.add_argument('--source', default='gta', choices=SOURCES)
         s.add_argument('--target', default='cityscapes', choices=TARGETS, help='acdc and darkzurich need --target-root (MiniCity has Cityscapes only)')
         s.add_argument('--model', help="e.g. daformer:mit_b5, daformer:mit_b0:128, deeplabv2:resnet101:aux")
@@ -302,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--out', type=Path, default=Path('udalearn-demo'), help='folder for the runs and pictures')
     s.add_argument('--iters', type=int, default=800, help='training iterations per run (default 800)')
     s.add_argument('--threads', type=int, help='torch CPU threads (default: all cores); give a share of the cores when other work runs')
+    s.add_argument('--preset', choices=['imagenet', 'random'], default='imagenet', help='MiniCity preset (see train --help)')
     return p
 
 # %% ../nbs/09_cli.ipynb #47b50f5e

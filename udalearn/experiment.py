@@ -20,13 +20,13 @@ from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_c
 from .metrics import ConfusionMatrix
 
 # %% auto #0
-__all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig', 'real_config',
-           'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method', 'part_kwargs',
-           'compose_methods', 'split_methods', 'method_spec', 'check_method_kwargs', 'check_kinds', 'method_config',
-           'make_dls', 'StepTimer', 'run_weights', 'model_state', 'run_recipe', 'resolved', 'make_learner', 'portable',
-           'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'holds_run', 'train_run', 'load_run', 'read_config',
-           'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio', 'bench', 'minicity_changes',
-           'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+__all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig',
+           'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method',
+           'part_kwargs', 'compose_methods', 'split_methods', 'method_spec', 'check_method_kwargs', 'check_kinds',
+           'method_sizes', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state', 'run_recipe',
+           'resolved', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'holds_run',
+           'train_run', 'load_run', 'read_config', 'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio',
+           'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -49,6 +49,7 @@ class RunConfig:
     crop: tuple = (512, 512)
     source_scale: tuple|None = (1280, 720)
     target_scale: tuple|None = (1024, 512)
+    resolution: float = 1                 # the sizes above as a multiple of the preset's; a method that trains at another (HRDA: 2) sets it (`method_sizes`)
     eval_every: int = 4000
     ckpt_every: int = 4000
     seed: int = 0
@@ -70,14 +71,20 @@ def real_config(source='gta', target='cityscapes', source_root='', target_root='
                                pretrained='imagenet', iters=40000, bs=2, crop=(512, 512), source_scale=SOURCE_SCALES[source],
                                target_scale=TARGET_SCALES[target], eval_every=4000, ckpt_every=4000), **kw})
 
-def minicity_config(root=None, source='gta', **kw) -> RunConfig:
+MINICITY_PRESETS = dict(   # the CPU presets' encoders and schedules (see the sweep below and the DAFormer notebook)
+    imagenet=dict(model='daformer:effnet_lite0:segformer:128', pretrained='imagenet', schedule=dict(lr=6e-4, warmup=150)),
+    random=dict(model='daformer:mit_b0:segformer:128', pretrained=None, schedule=dict(lr=6e-4, warmup=150)))
+
+def minicity_config(root=None, source='gta',
+                    preset: str='imagenet',   # 'imagenet': EfficientNet-Lite0 from ImageNet weights; 'random': MiT-B0 from random weights
+                    **kw) -> RunConfig:
     "The same recipe divided by four for MiniCity on a CPU: 128² crops, validation at 256×128, a small model and budget."
     from udalearn.data.minicity import minicity_root
+    if preset not in MINICITY_PRESETS: raise ValueError(f"unknown MiniCity preset {preset!r}; known: {', '.join(MINICITY_PRESETS)}")
     root = Path(root or minicity_root())
     return RunConfig(**{**dict(source=source, target='cityscapes', source_root=str(root/source), target_root=str(root/'cityscapes'),
-                               model='daformer:mit_b0:segformer:128', pretrained=None, iters=3000, bs=4, crop=(128, 128),
-                               source_scale=tuple(s//4 for s in SOURCE_SCALES[source]), target_scale=(256, 128),
-                               eval_every=1000, ckpt_every=1000, schedule=dict(lr=6e-4, warmup=150), ema_alpha=0.99), **kw})
+                               iters=3000, bs=4, crop=(128, 128), source_scale=tuple(s//4 for s in SOURCE_SCALES[source]),
+                               target_scale=(256, 128), eval_every=1000, ckpt_every=1000, ema_alpha=0.99), **MINICITY_PRESETS[preset], **kw})
 
 # %% ../nbs/08_experiment.ipynb #e2179487
 def build_model(name: str, n_classes: int=19, pretrained=None, **kwargs):
@@ -108,6 +115,7 @@ class Method:
     report: callable|None = None                         # cfg → dict of extra figures `bench` stores (e.g. RCS statistics)
     model: callable|None = None                          # cfg, model → the model the method trains (e.g. CLAN's two classifiers)
     loss_func: callable|None = None                      # cfg → the supervised loss (default `SegLoss()`)
+    resolution: float|None = None                        # trains at this multiple of the preset's data sizes (HRDA: 2, the reference's full resolution)
     description: str = ''
     parts: tuple = ()                                    # a composed method (`daformer+mic`): the methods it adds up
 
@@ -149,7 +157,7 @@ def compose_methods(parts: list) -> Method:
     return Method('+'.join(p.name for p in parts), callbacks=callbacks, uses_target=any(p.uses_target for p in parts),
                   target_labels=any(p.target_labels for p in parts), sampler=first('sampler'), report=first('report'),
                   recipe={k: v for p in parts for k, v in p.recipe.items()}, step_ratio=any(p.step_ratio for p in parts),
-                  model=first('model'), loss_func=first('loss_func'), description=' + '.join(p.description or p.name for p in parts),
+                  model=first('model'), loss_func=first('loss_func'), resolution=first('resolution'), description=' + '.join(p.description or p.name for p in parts),
                   parts=tuple(parts))
 
 def _split_top(s: str, sep: str) -> list:
@@ -203,10 +211,17 @@ def check_kinds(f, kwargs: dict) -> None:
         else: ok = isinstance(v, str)
         if not ok: raise ValueError(f"{name}={json.dumps(v, default=repr)}: expected a {type(d).__name__} like its default {json.dumps(d)}")
 
+def method_sizes(cfg: RunConfig) -> RunConfig:
+    "`cfg` at its method's resolution: `crop`, `source_scale` and `target_scale` times the method's `resolution` (HRDA: 2), once; unchanged where the method has none or `cfg.resolution` already is it."
+    f = get_method(cfg.method).resolution
+    if not f or cfg.resolution == f: return cfg
+    size = lambda s: None if s is None else tuple(int(round(v*f/cfg.resolution)) for v in s)
+    return replace(cfg, crop=size(cfg.crop), source_scale=size(cfg.source_scale), target_scale=size(cfg.target_scale), resolution=f)
+
 def method_config(cfg, spec: str):
     "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `check_method_kwargs`."
     name, kwargs = method_spec(spec)
-    cfg = replace(cfg, method=name, method_kwargs={**cfg.method_kwargs, **kwargs})
+    cfg = method_sizes(replace(cfg, method=name, method_kwargs={**cfg.method_kwargs, **kwargs}))
     check_method_kwargs(cfg)
     return cfg
 
@@ -220,7 +235,8 @@ def make_dls(cfg: RunConfig, method: Method):
     sscale = cfg.target_scale if method.oracle else cfg.source_scale
     sampler = method.sampler(cfg, src) if method.sampler and not method.oracle else None
     return uda_dataloaders(src, tgt, val, bs=cfg.bs, crop=tuple(cfg.crop), source_scale=sscale, target_scale=cfg.target_scale,
-                           seed=cfg.seed, eval_every=cfg.eval_every, num_workers=cfg.workers, source_sampler=sampler)
+                           seed=cfg.seed, eval_every=cfg.eval_every, num_workers=cfg.workers, source_sampler=sampler,
+                           target_positions=True)   # `learn.target_pos`: where each target crop lies (HRDA's pseudo-label margins)
 
 class StepTimer:
     "Mean wall time of training iterations (validation excluded); on a GPU it waits for the queued kernels at both ends."
@@ -259,7 +275,8 @@ def run_recipe(cfg: RunConfig) -> Recipe:
     return (daformer_recipe if cfg.recipe == 'daformer' else deeplab_recipe)(**kw)
 
 def resolved(cfg: RunConfig) -> RunConfig:
-    "`cfg` with `lr` and `warmup` set to the values the run trains with (`run_recipe`): what its `config.json` records."
+    "`cfg` at its method's sizes (`method_sizes`) with `lr` and `warmup` set to the values the run trains with (`run_recipe`): what its `config.json` records."
+    cfg = method_sizes(cfg)
     r = run_recipe(cfg)
     return replace(cfg, lr=r.lr, warmup=r.warmup)
 
@@ -267,7 +284,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
                  **kwargs):                  # more arguments for `UDALearner` (e.g. `amp_cpu=True` in tests)
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
     from fastai.callback.core import Callback
-    method = get_method(cfg.method)
+    cfg, method = method_sizes(cfg), get_method(cfg.method)
     set_seed(cfg.seed)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -500,7 +517,8 @@ def bench(cfg: RunConfig,
                 r = json.loads((d/'results.json').read_text())
             else:
                 print(f'== {m} seed {s}'); r = train_run(replace(mcfg, seed=s), d, resume=True, progress=progress)
-            runs.append({**r, 'method': m, 'init': json.loads((d/'config.json').read_text()).get('init')})   # a reused run keeps its own start
+            saved = json.loads((d/'config.json').read_text())    # a reused run keeps its own start
+            runs.append({**r, 'method': m, 'init': saved.get('init'), 'crop': saved.get('crop'), 'resolution': saved.get('resolution', 1)})
     loader_ips = measure_loader(cfg)
     rep = dict(config=portable(resolved(cfg)), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
                minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
@@ -509,7 +527,9 @@ def bench(cfg: RunConfig,
         if '+' in mcfg.method:                 # a sum: also what its last method adds to the rest
             host = mcfg.method.rsplit('+', 1)[0]
             rep[f'{m}_step_ratio_vs_{host}'] = step_cost_ratio(mcfg, mcfg.method, base=host)
-    for f in dict.fromkeys(get_method(c.method).report for c in cfgs.values() if get_method(c.method).report): rep.update(f(cfg))
+    for f in dict.fromkeys(get_method(c.method).report for c in cfgs.values() if get_method(c.method).report):
+        extra = f(cfg)                         # a report's `notes` are Markdown lines for bench.md, kept from every report
+        rep.update({**extra, **({'notes': rep.get('notes', []) + extra['notes']} if 'notes' in extra else {})})
     save_json(out/'bench.json', rep, indent=1)
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
     return rep
@@ -619,6 +639,11 @@ def bench_markdown(rep: dict) -> str:
         elif '_step_ratio_vs_' in k and v is not None:
             m, host = k.split('_step_ratio_vs_')
             lines.append(f"Cost: a `{m}` training step takes {v:.2f}× a `{host}` step (timed alternately in one process).")
+    for m in dict.fromkeys(r['method'] for r in rep['runs'] if r.get('resolution', 1) != 1):
+        r = next(r for r in rep['runs'] if r['method'] == m)
+        lines.append(f"`{m}` trains at {r['resolution']:g}× the preset's data sizes (crops of {r['crop'][0]}×{r['crop'][1]}, "
+                     f"images resized {r['resolution']:g}× larger; see its config.json).")
+    lines += rep.get('notes', [])
     lines += ['', '## Per-class IoU (mean over seeds)', '', '| class | ' + ' | '.join(s) + ' |', '|---|' + '---|'*len(s)]
     lines += [f"| {c} | " + ' | '.join(f"{v['iou'][c]:.1f}" for v in s.values()) + ' |' for c in CLASSES]
     return '\n'.join(lines + _pseudo_label_lines(rep['runs'])) + '\n'
