@@ -7,7 +7,8 @@ from run_cleanup import no_weights_left   # the runs' 40 MB checkpoints are dele
 
 PICTURES = dict(dacs=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],
                 daformer=['dacs_mix.png', 'dacs_pseudo_labels.png', 'dacs_confidence.png', 'dacs_pseudo_quality.png'],
-                minent=['entropy_hist.png'], advent=['entropy_hist.png'], clan=['discrepancy.png'])
+                minent=['entropy_hist.png'], advent=['entropy_hist.png'], clan=['discrepancy.png'],
+                **{'daformer+mic': ['dacs_mix.png', 'dacs_pseudo_quality.png', 'mic_batch.png', 'mic_snapshots.png']})
 
 @pytest.mark.parametrize('method', list(PICTURES))
 def test_method_trains_and_evaluates(minicity_root, tmp_path, method):
@@ -20,7 +21,8 @@ def test_method_trains_and_evaluates(minicity_root, tmp_path, method):
     e = run_cli('eval', out, '--workers', '0')
     assert e.returncode == 0, e.stderr
     assert f"mIoU19 {res['miou19']:.2f}" in e.stdout          # the saved model (CLAN: both classifiers) is the evaluated one
-    if method in ('dacs', 'daformer'): check_pseudo_labels(out, res)
+    if method in ('dacs', 'daformer', 'daformer+mic'): check_pseudo_labels(out, res)
+    if method == 'daformer+mic': assert res['mic']['iteration'] == 6 and 0 <= res['mic']['acc_masked'] <= 100
 
 def check_pseudo_labels(out, res):
     "The teacher's pseudo-labels on the watched validation images are scored at the end of training: every labelled pixel once, the summary in `results.json` from the counts in `dacs_pseudo_quality.json`."

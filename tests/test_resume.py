@@ -1,19 +1,20 @@
 """A training process killed (SIGKILL) after a checkpoint and resumed ends on the same metrics as an uninterrupted run:
-for a supervised run, and for DAFormer, whose EMA teacher, frozen FD reference, rare-class sampler and warm-up
-schedule must all come back from the checkpoint."""
+for a supervised run, for DAFormer, whose EMA teacher, frozen FD reference, rare-class sampler and warm-up
+schedule must all come back from the checkpoint, and for DAFormer + MIC, whose masks are drawn from the restored random
+state and whose watched predictions are part of the checkpoint."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from run_cleanup import no_weights_left   # the runs' 40 MB checkpoints are deleted after each test
 
-ARGS = ['--model', 'daformer:mit_b0:segformer:32', '--iters', '24', '--bs', '2', '--crop', '64', '64',
+ARGS = ['--model', 'daformer:mit_b0:segformer:32', '--pretrained', 'none', '--iters', '24', '--bs', '2', '--crop', '64', '64',
         '--source-scale', '160', '90', '--target-scale', '128', '64', '--eval-every', '12', '--ckpt-every', '8',
         '--lr', '1e-3', '--warmup', '4', '--workers', '1', '--threads', '1', '--seed', '3', '--quiet']
 
 def train_cmd(root, out, method, *extra):
     return [sys.executable, '-m', 'udalearn.cli', 'train', '--root', str(root), '--out', str(out), '--method', method, *ARGS, *extra]
 
-@pytest.mark.parametrize('method', ['source_only', 'daformer'])
+@pytest.mark.parametrize('method', ['source_only', 'daformer', 'daformer+mic'])
 def test_killed_run_resumes_to_the_same_metrics(minicity_root, tmp_path, method):
     ref = subprocess.run(train_cmd(minicity_root, tmp_path/'ref', method), capture_output=True, text=True, timeout=900)
     assert ref.returncode == 0, ref.stderr

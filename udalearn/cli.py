@@ -124,7 +124,7 @@ def _config(a):
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
     if mini:
-        build_minicity(root, progress=not a.quiet)   # builds a missing MiniCity, tops up an older one, returns at once when current
+        if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)   # a root built with other counts stays as it is
         for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
             if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
     return cfg
