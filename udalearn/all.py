@@ -17,4 +17,5 @@ from .daformer import *
 from .advent import *
 from .clan import *
 from .mic import *
+from .hrda import *
 from .pretrain import *
