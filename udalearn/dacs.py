@@ -269,6 +269,7 @@ class DACS(Callback):
         store_attr(but='watch,watch_labels')
         self.watch, self.watch_labels, self.teacher, self.log, self.snapshots, self.quality, self.last = watch, watch_labels, None, [], {}, {}, None
         self.target = None                 # this step's clean-target pseudo-labels and weights, for callbacks that reuse them (MIC)
+        self.label_fn = None               # optional `xt → (labels, confidences, q)` replacing the teacher's plain pseudo-labels (set by ProDA)
 
     def _new_teacher(self):
         t = copy.deepcopy(self.learn.model)
@@ -287,8 +288,10 @@ class DACS(Callback):
         return full_logits(teacher_mode(self.teacher), x)
 
     def mix_target_labels(self, xt: torch.Tensor) -> tuple:
-        "Labels `B×H×W`, confidences and batch weight q for the target crops `xt`: the teacher's pseudo-labels, or (`labels_from='truth'`) the true labels at confidence 1."
-        if self.labels_from == 'teacher': return pseudo_label(self.teacher_predict(xt), xt.shape[-2:], self.threshold)
+        "Labels `B×H×W`, confidences and batch weight q for the target crops `xt`: the teacher's pseudo-labels (through `label_fn` when a callback set one), or (`labels_from='truth'`) the true labels at confidence 1."
+        if self.labels_from == 'teacher':
+            if self.label_fn is not None: return self.label_fn(xt)
+            return pseudo_label(self.teacher_predict(xt), xt.shape[-2:], self.threshold)
         yt = self.learn.yt
         if yt is None or bool((yt == IGNORE).all()):
             raise ValueError("DACS(labels_from='truth') needs the target's train labels in the batch: a method with target_labels=True")
