@@ -198,7 +198,9 @@ def check_method_kwargs(cfg) -> None:
         try: cbs = p.callbacks(replace(cfg, method=p.name, method_kwargs=kw), None)
         except (TypeError, ValueError) as e: raise ValueError(f"{p.name} with {kw}: {e}") from None
         if not cbs: raise ValueError(f"method {p.name!r} takes no arguments")
-        for cb in cbs: check_kinds(type(cb).__init__, kw)
+        for cb in cbs:
+            try: check_kinds(type(cb).__init__, kw)
+            except ValueError as e: raise ValueError(f"{p.name}: {e}" if method.parts else str(e)) from None
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
