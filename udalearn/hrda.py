@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr
-from fastai.callback.core import Callback
-from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize
+from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from .learner import seg_ce, upsample, full_logits
 from .models import SegFormerHead
 from .dacs import teacher_mode, watch_set
+from fastcore.basics import store_attr
+from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['HRDA_MARGINS', 'THIN_CLASSES', 'crop_box', 'slide_boxes', 'fuse_scales', 'slide_logits', 'hrda_loss', 'HRDALoss',
@@ -144,13 +144,14 @@ class HRDA(nn.Module):
                  hr_weight: float=0.1,             # λ_hr of `hrda_loss` (the detail logits on the cropped labels)
                  lr_weight: float=0.,              # λ_lr of `hrda_loss` (the context logits)
                  divisible: int|None=None,         # detail offsets on this grid; default `model.stride/scale` (8), so boxes fall on whole logits
+                 max_images: int=4,                # `infer` decodes at most this many images at once (each brings its windows' detail crops)
                 ):
         super().__init__()
         if not (hasattr(model, 'encode') and hasattr(model, 'channels') and hasattr(getattr(model, 'head', None), 'embed')):
             raise TypeError(f"HRDA wraps an encoder–decoder with `encode`, `channels` and a SegFormer/DAFormer `head` (a `DAFormer`), not a {type(model).__name__}")
         if attention not in ('classwise', 'single'): raise ValueError(f"attention must be 'classwise' or 'single', not {attention!r}")
         self.model, self.scale, self.hr_slide, self.attention_kind = model, scale, hr_slide, attention
-        self.fixed_attention, self.hr_weight, self.lr_weight = fixed_attention, hr_weight, lr_weight
+        self.fixed_attention, self.hr_weight, self.lr_weight, self.max_images = fixed_attention, hr_weight, lr_weight, max_images
         self.n_classes, self.stride, self.channels = model.n_classes, model.stride, model.channels
         self.divisible = divisible or round(model.stride/scale)
         self.crop = _pair(crop)
@@ -199,6 +200,7 @@ class HRDA(nn.Module):
 
     def infer(self, x):  # normalised images `B×3×H×W`
         "Whole-image logits (stride `model.stride`): windows of `crop` with `stride` over the image, each decoded at both scales, averaged; one window when it covers the image."
+        if len(x) > self.max_images: return torch.cat([self.infer(c) for c in x.split(self.max_images)])
         H, W = x.shape[-2:]
         ph, pw = -H % self.divisible, -W % self.divisible             # pad to the grid; the padding's logits are cut off again
         if ph or pw: x = F.pad(x, (0, pw, 0, ph))
@@ -321,7 +323,7 @@ def show_crops(img,                           # a target or source image at its 
     oy0, oy1, ox0, ox1 = crop_box(im.shape[:2], crop, 1, g)
     dy0, dy1, dx0, dx1 = crop_box(crop, hr_crop, divisible, g)
     outer = im[oy0:oy1, ox0:ox1]
-    ctx = F.interpolate(torch.from_numpy(outer).permute(2, 0, 1)[None].float(), scale_factor=scale, mode='bilinear', align_corners=False)[0]
+    ctx = F.interpolate(torch.from_numpy(outer.copy()).permute(2, 0, 1)[None].float(), scale_factor=scale, mode='bilinear', align_corners=False)[0]
     fig, axs = plt.subplots(1, 3, figsize=figsize, gridspec_kw=dict(width_ratios=[im.shape[1]/im.shape[0], 1, 1]), dpi=100)
     axs[0].imshow(im); _rect(axs[0], (oy0, oy1, ox0, ox1), 'yellow', label='outer crop (context)')
     _rect(axs[0], (oy0 + dy0, oy0 + dy1, ox0 + dx0, ox0 + dx1), 'red', label='detail crop'); axs[0].legend(fontsize=7, loc='lower right')
@@ -363,7 +365,6 @@ def show_scales(model: HRDA,                  # the wrapper
                 label=None,                   # its labels (any size), shown if given
                 figsize=None):
     "Context (×`scale`), detail and fused predictions side by side, and the attention the fused prediction gives the detail (Σ_c a_c·p_c, the reference's debug image)."
-    import matplotlib.pyplot as plt
     o = scale_outputs(model, img)
     im = _hwc(img)
     size = im.shape[:2]
@@ -372,30 +373,33 @@ def show_scales(model: HRDA,                  # the wrapper
     panels = [('image', im), (f'context (×{model.scale:g})', colorize(pred(o['lr']))), ('detail (full resolution)', colorize(pred(o['hr']))),
               ('fused', colorize(pred(o['out']))), ('attention on the detail', att)]
     if label is not None: panels.insert(1, ('ground truth', colorize(np.asarray(label))))
-    fig, axs = plt.subplots(1, len(panels), figsize=figsize or (2.9*len(panels), 2.9*size[0]/size[1] + 0.5), squeeze=False, dpi=100)
-    for a, (t, p) in zip(axs[0], panels):
-        a.imshow(p, vmin=0, vmax=1, cmap='viridis') if p.ndim == 2 else a.imshow(p)
-        a.set_title(t, fontsize=9); a.axis('off')
-    fig.tight_layout()
+    return _grid(panels, 3, figsize)
+
+def _grid(panels, ncols, figsize=None):
+    "`(title, image)` panels in rows of `ncols` (2-D arrays drawn as maps in [0, 1], with a colour bar)."
+    import matplotlib.pyplot as plt
+    nrows = -(-len(panels)//ncols)
+    h, w = next(p for _, p in panels).shape[:2]
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (3.4*ncols, nrows*(3.4*h/w + 0.45)), squeeze=False, dpi=100)
+    m = None
+    for a, (t, p) in zip(axs.ravel(), panels):
+        if p.ndim == 2: m = a.imshow(p, vmin=0, vmax=1, cmap='viridis')
+        else: a.imshow(p)
+        a.set_title(t, fontsize=9)
+    for a in axs.ravel(): a.axis('off')
+    if m is not None: fig.colorbar(m, ax=axs.ravel().tolist(), fraction=0.015, pad=0.01)
     return fig
 
-THIN_CLASSES = ('pole', 'traffic light', 'traffic sign', 'person', 'rider', 'bicycle')   # where HRDA gains most (its Table 1)
+THIN_CLASSES = ('pole', 'traffic light', 'traffic sign', 'person', 'rider', 'bicycle')   # thin and small: what the detail crop is for
 
 def show_attention(model: HRDA, img,
                    classes=THIN_CLASSES,       # class names, one panel each
                    figsize=None):
     "The scale attention of each of `classes` over the image (1: the fused logit of that class is the detail's, 0: the context's)."
-    import matplotlib.pyplot as plt
     o = scale_outputs(model, img)
-    im = _hwc(img); size = im.shape[:2]
-    att = _up(o['att'], size)[0].numpy()
-    fig, axs = plt.subplots(1, len(classes) + 1, figsize=figsize or (2.6*(len(classes) + 1), 2.6*size[0]/size[1] + 0.5), squeeze=False, dpi=100)
-    axs[0, 0].imshow(im); axs[0, 0].set_title('image', fontsize=9)
-    for a, c in zip(axs[0, 1:], classes):
-        m = a.imshow(att[CLASSES.index(c) if att.shape[0] > 1 else 0], vmin=0, vmax=1, cmap='viridis'); a.set_title(c, fontsize=9)
-    for a in axs.ravel(): a.axis('off')
-    fig.colorbar(m, ax=axs[0].tolist(), fraction=0.012, pad=0.01)
-    return fig
+    im = _hwc(img)
+    att = _up(o['att'], im.shape[:2])[0].numpy()
+    return _grid([('image', im)] + [(c, att[CLASSES.index(c) if att.shape[0] > 1 else 0]) for c in classes], 4, figsize)
 
 @torch.no_grad()
 def attention_by_class(model: HRDA, images,   # uint8 images `N×3×H×W` at the evaluation size
@@ -480,6 +484,6 @@ def hrda_report(cfg) -> dict:
             f"(HRDA/DAFormer = {m['hrda_vs_daformer']:.2f}), DAFormer at {sh}×{sw} {m['daformer_context_mb']:.0f} MB.")
     return {**rcs_report(cfg), 'activation_memory': m, 'notes': [note]}
 
-register_method(Method('hrda', callbacks=hrda_callbacks, sampler=hrda_sampler, model=hrda_model, loss_func=hrda_loss_func, resolution=2,
-                       report=hrda_report, description='HRDA: DAFormer at twice its resolution with context (×0.5) and detail crops, '
-                       'scale attention, sliding-window teacher and pseudo-label margins (Cityscapes targets)'))
+_hrda = register_method(Method('hrda', callbacks=hrda_callbacks, sampler=hrda_sampler, model=hrda_model, loss_func=hrda_loss_func, resolution=2,
+                               report=hrda_report, description='HRDA: DAFormer at twice its resolution with context (×0.5) and detail crops, '
+                               'scale attention, sliding-window teacher and pseudo-label margins (Cityscapes targets)'))
