@@ -18,4 +18,5 @@ from .advent import *
 from .clan import *
 from .mic import *
 from .hrda import *
+from .prototypes import *
 from .pretrain import *

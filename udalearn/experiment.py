@@ -125,7 +125,7 @@ def register_method(m: Method): METHODS[m.name] = m; return m
 register_method(Method('source_only', uses_target=False, description='supervised on the source only'))
 register_method(Method('oracle', uses_target=False, oracle=True, description='supervised on the target train labels'))
 
-METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer', 'udalearn.advent', 'udalearn.clan', 'udalearn.mic', 'udalearn.hrda']   # modules that register methods when imported
+METHOD_MODULES = ['udalearn.dacs', 'udalearn.daformer', 'udalearn.advent', 'udalearn.clan', 'udalearn.mic', 'udalearn.hrda', 'udalearn.prototypes']   # modules that register methods when imported
 
 def load_methods() -> dict:
     "Import the modules that register methods; returns `METHODS`."
