@@ -484,7 +484,9 @@ def main(argv=None):
                     help='after building, screenshot pages with headless Chromium, e.g. index.html=nbs/images/site_index.png')
     a = ap.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
-    if a.proc: run_proc_nbs(root)
+    if a.proc:
+        try: run_proc_nbs(root)
+        except RuntimeError as e: sys.exit(str(e))
     proc, out = Path(a.proc_dir), Path(a.out)
     if a.proc_dir == '_proc': proc = root/'_proc'
     if a.out == '_site': out = root/'_site'
