@@ -268,16 +268,25 @@ def png_size(data: bytes):
     if data[:8] != b'\x89PNG\r\n\x1a\n': return None
     return struct.unpack('>II', data[16:24])
 
-def _images_of(soup):
-    "Embedded PNGs of a page: (width, height, bytes) each"
-    out = []
-    for img in soup.find_all('img', src=True):
-        m = re.match(r'data:image/png;base64,(.*)', img['src'], re.S)
-        if m:
-            raw = base64.b64decode(m.group(1))
-            w, h = png_size(raw) or (0, 0)
-            out.append((w, h, len(raw)))
-    return out
+def _stash_images(nb, stash: dict):
+    "Swap each embedded PNG of `nb` for a short token (HTML parsing of megabytes of base64 is slow); fills `stash`"
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            d = o.get('data', {})
+            if 'image/png' in d:
+                token = f'STASHEDPNG{len(stash)}'
+                stash[token] = _md(d['image/png']).replace('\n', '')
+                d['image/png'] = token
+
+def _unstash_images(page_html: str, stash: dict):
+    "Put the stashed PNGs back: (html, [(width, height, bytes)] of the page's PNGs)"
+    imgs = []
+    def rep(m):
+        data = stash[m.group(1)]
+        raw = base64.b64decode(data)
+        imgs.append((*(png_size(raw) or (0, 0)), len(raw)))
+        return 'data:image/png;base64,' + data
+    return re.sub(r'data:image/png;base64,(STASHEDPNG\d+)', rep, page_html), imgs
 
 # ---------------------------------------------------------------------------------------------------------------------
 # MathJax
@@ -346,10 +355,11 @@ def build(proc: Path, out: Path, root: Path | None = None, quiet: bool = False) 
     exporter = _exporter()
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False)
     page_tpl = env.get_template('page.html.j2')
-    soups, report = {}, dict(pages={}, repointed=[], broken=[], missing_files=[], site_url=settings['url'])
+    stash, soups, report = {}, {}, dict(pages={}, repointed=[], broken=[], missing_files=[], site_url=settings['url'])
     for p in nbs:
         nb, fm = prepared[p.name]
         page = nb_pages[p.name]
+        _stash_images(nb, stash)
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'path': str(proc)}})
         soup, toc = polish(body, settings['url'], nb_pages)
         soups[page] = (soup, toc, p, fm)
@@ -383,8 +393,8 @@ def build(proc: Path, out: Path, root: Path | None = None, quiet: bool = False) 
             head_title=html.escape(str(fm.get('title', p.stem))), head_description=html.escape(str(fm.get('description', '') or '')),
             site_title=html.escape(str(settings['title'])), body=text, toc=toc_html(toc), notebook=p.name,
             sidebar=sidebar_html(contents, titles, nb_pages, page), math=math, mathjax='mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full')
+        html_page, imgs = _unstash_images(html_page, stash)
         (out/page).write_text(html_page, encoding='utf-8')
-        imgs = _images_of(soup)
         report['pages'][page] = dict(notebook=p.name, title=str(fm.get('title', '')), math=math, toc=len(toc),
                                      images=imgs, image_bytes=sum(b for *_, b in imgs), html_bytes=len(html_page.encode()))
     shutil.copy2(TEMPLATES/'site.css', out/'site.css')
