@@ -21,11 +21,9 @@ from .daformer import downscale_label_ratio
 
 # %% auto #0
 __all__ = ['FEATURE_MAPS', 'CONTRAST_VARIANTS', 'ProjHead', 'contrast_input', 'pixel_set', 'image_class_means', 'momentum_update',
-           'batch_class_stats', 'update_stats', 'ClassFeatureStats', 'proto_distances', 'proto_weights', 'rectify',
-           'rce_loss', 'proto_consistency', 'proto_cl', 'dist_cl', 'bank_cl', 'proto_reg', 'contrastive_loss', 'ProDA',
-           'SePiCo', 'pixel_features', 'sample_pixels', 'embed_2d', 'show_embedding', 'embedding_inputs',
-           'domain_features', 'show_embeddings', 'show_class_maps', 'change_map', 'show_rectification',
-           'plot_rectification', 'proda_callbacks', 'sepico_callbacks']
+           'update_stats', 'ClassFeatureStats', 'proto_distances', 'proto_weights', 'rectify', 'rce_loss',
+           'proto_consistency', 'proto_cl', 'dist_cl', 'bank_cl', 'proto_reg', 'contrastive_loss', 'ProDA', 'SePiCo',
+           'pixel_features', 'show_embeddings', 'show_class_maps', 'show_rectification', 'plot_rectification']
 
 # %% ../nbs/15_prototypes.ipynb #c8761bdb
 class ProjHead(nn.Module):
@@ -94,7 +92,7 @@ def momentum_update(protos: torch.Tensor,     # prototypes `C×A`
         counts[k] += 1
     return protos, counts
 
-def batch_class_stats(f: torch.Tensor,        # features `N×A`
+def _batch_class_stats(f: torch.Tensor,        # features `N×A`
                       y: torch.Tensor,        # labels `N`
                       n_classes: int=N_CLASSES) -> tuple:
     "Per class: the count `C`, mean `C×A` and biased variance `C×A` of the features of its pixels (zeros for absent classes)."
@@ -108,7 +106,7 @@ def update_stats(mean: torch.Tensor, var: torch.Tensor, count: torch.Tensor,   #
                  f: torch.Tensor, y: torch.Tensor,                             # a batch of features `N×A` and labels `N`
                 ) -> tuple:
     "SePiCo's online class statistics: the running mean, diagonal variance and count after a batch, pooled exactly (w = n/(n + N), no momentum)."
-    n, m, v = batch_class_stats(f, y, len(mean))
+    n, m, v = _batch_class_stats(f, y, len(mean))
     w = (n/(n + count)).nan_to_num(0.)[:, None]                 # 0 for a class neither has seen
     var = (1 - w)*var + w*v + w*(1 - w)*(mean - m)**2           # the old mean, before it moves
     return (1 - w)*mean + w*m, var, count + n
@@ -126,7 +124,7 @@ class ClassFeatureStats:
     def update(self, f: torch.Tensor, y: torch.Tensor):
         "Add a batch of features `N×A` with labels `N`: each present class's batch centroid to its bank, then the pooled statistics."
         f = f.float()
-        _, m, _ = batch_class_stats(f, y, len(self.mean))
+        _, m, _ = _batch_class_stats(f, y, len(self.mean))
         for k in torch.unique(y).tolist(): self.bank[k].append(m[k].detach())
         self.mean, self.var, self.count = update_stats(self.mean, self.var, self.count, f, y)
         return self
@@ -461,7 +459,7 @@ def pixel_features(model: nn.Module,
         for m, t in zip(modules, modes): m.train(t)
     return pixel_set(z.float(), y.long(), min_ratio)
 
-def sample_pixels(y: torch.Tensor,           # labels `N`
+def _sample_pixels(y: torch.Tensor,           # labels `N`
                   per_class: int=40,         # at most this many per class
                   seed: int=0) -> torch.Tensor:
     "Indices of a class-balanced random sample of pixels."
@@ -469,12 +467,12 @@ def sample_pixels(y: torch.Tensor,           # labels `N`
     idx = [torch.nonzero(y.cpu() == k).flatten() for k in torch.unique(y.cpu()).tolist()]
     return torch.cat([i[torch.randperm(len(i), generator=g)[:per_class]] for i in idx])
 
-def embed_2d(f: np.ndarray, seed: int=0, perplexity: float=30.) -> np.ndarray:
+def _embed_2d(f: np.ndarray, seed: int=0, perplexity: float=30.) -> np.ndarray:
     "A 2-D t-SNE embedding of the rows of `f` (scikit-learn, PCA start, perplexity capped below a third of the rows)."
     from sklearn.manifold import TSNE
     return TSNE(2, perplexity=min(perplexity, max(2., (len(f) - 1)/3)), init='pca', learning_rate='auto', random_state=seed).fit_transform(np.asarray(f, dtype=np.float32))
 
-def show_embedding(xy: np.ndarray,            # `N×2` embedded points
+def _show_embedding(xy: np.ndarray,            # `N×2` embedded points
                    labels, domains,           # class (trainId) and domain ('source' / 'target') of each point
                    ax=None, title: str|None=None, legend: bool=True):
     "Points coloured by class, circles for source and crosses for target pixels."
@@ -493,34 +491,37 @@ def show_embedding(xy: np.ndarray,            # `N×2` embedded points
         ax.legend(handles=dom + legend_handles(sorted(set(labels.tolist()))), fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
 
-def embedding_inputs(learn, n: int=4) -> dict:
+def _embedding_inputs(learn, n: int=4) -> dict:
     "Images for an embedding: the source crops of one training batch and the first `n` target validation images (uint8, with labels)."
     b = next(iter(learn.dls.train))
     w = watch_set(learn, n=n)
     return dict(xs=b[0][:n].cpu(), ys=b[1][:n].cpu(), xt=w['watch'], yt=w['watch_labels'])
 
-def domain_features(learn, inputs: dict, features: str='dec', head=None, per_class: int=30, seed: int=0) -> tuple:
+def _domain_features(learn, inputs: dict, features: str='dec', head=None, per_class: int=30, seed: int=0) -> tuple:
     "Sampled pixel features of `inputs`' source and target images under `learn.model`: features, classes, domains."
     dev = next(learn.model.parameters()).device
     fs, ls, ds = [], [], []
     for d, x, y in (('source', inputs['xs'], inputs['ys']), ('target', inputs['xt'], inputs['yt'])):
         f, l = pixel_features(learn.model, learn.normalize(x.to(dev)), y.to(dev), features, head)
-        i = sample_pixels(l, per_class, seed)
+        i = _sample_pixels(l, per_class, seed)
         fs.append(f[i].cpu()); ls.append(l[i].cpu()); ds += [d]*len(i)
     return torch.cat(fs).numpy(), torch.cat(ls).numpy(), np.array(ds)
 
 def show_embeddings(learners: dict,            # title → learner (e.g. from `load_run`): one panel each
-                    inputs: dict|None=None,    # `embedding_inputs` (default: the first learner's)
+                    inputs: dict|None=None,    # uint8 `xs`, `ys` (source) and `xt`, `yt` (target); default: a training batch's source crops and 4 target val images
                     features: str='dec', per_class: int=30, seed: int=0, figsize=None):
     "t-SNE panels of the same source and target pixels under each learner's model, coloured by class, marked by domain."
     import matplotlib.pyplot as plt
-    inputs = inputs or embedding_inputs(next(iter(learners.values())))
-    fig, axs = plt.subplots(1, len(learners), figsize=figsize or (4.6*len(learners) + 1.6, 4.2), dpi=100, squeeze=False)
+    inputs = inputs or _embedding_inputs(next(iter(learners.values())))
+    figsize = figsize or (4.6*len(learners) + 1.6, 4.2)
+    fig, axs = plt.subplots(1, len(learners), figsize=figsize, dpi=_dpi(figsize[0]), squeeze=False)
     for k, (ax, (title, learn)) in enumerate(zip(axs[0], learners.items())):
-        f, l, d = domain_features(learn, inputs, features, per_class=per_class, seed=seed)
-        show_embedding(embed_2d(f, seed), l, d, ax, title, legend=k == len(learners) - 1)
+        f, l, d = _domain_features(learn, inputs, features, per_class=per_class, seed=seed)
+        _show_embedding(_embed_2d(f, seed), l, d, ax, title, legend=k == len(learners) - 1)
     fig.tight_layout()
     return fig
+
+def _dpi(width_in: float) -> float: return min(100., 780/width_in)   # inline PNGs (2×) stay within 1600 px
 
 def _img(x): return x.permute(1, 2, 0).clamp(0, 255).byte().numpy() if x.dtype != torch.uint8 else x.permute(1, 2, 0).numpy()
 
@@ -537,7 +538,8 @@ def show_class_maps(image: torch.Tensor,       # a uint8 image `3×H×W`
     m[~known] = float('inf') if kind == 'distance' else -float('inf')
     near = (m.argmin(0) if kind == 'distance' else m.argmax(0))
     classes = classes if classes is not None else torch.bincount(near.flatten(), minlength=len(m)).argsort(descending=True)[:3].tolist()
-    fig, axs = plt.subplots(1, 2 + len(classes), figsize=figsize or (2.9*(2 + len(classes)), 2.2), dpi=100)
+    figsize = figsize or (2.6*(2 + len(classes)), 2.)
+    fig, axs = plt.subplots(1, 2 + len(classes), figsize=figsize, dpi=_dpi(figsize[0]))
     axs[0].imshow(_img(image)); axs[0].set_title('target image', fontsize=9)
     axs[1].imshow(colorize(near.numpy())); axs[1].set_title('nearest prototype', fontsize=9)
     for a, k in zip(axs[2:], classes):
@@ -547,7 +549,7 @@ def show_class_maps(image: torch.Tensor,       # a uint8 image `3×H×W`
     fig.tight_layout()
     return fig
 
-def change_map(view: dict, i: int=0) -> np.ndarray:
+def _change_map(view: dict, i: int=0) -> np.ndarray:
     "RGB `H×W×3` of one image's corrected pixels: green fixed, red broke, orange changed but still wrong, grey unchanged, black unlabelled."
     b, a, y = view['before'][i], view['after'][i], view['labels'][i]
     out = np.full((*y.shape, 3), 200, np.uint8)
@@ -562,14 +564,15 @@ def show_rectification(view: dict,             # `ProDA.view` of some target ima
     "Per image: the image, its truth, the teacher's pseudo-label before and after ProDA's correction, and what the correction fixed and broke."
     import matplotlib.pyplot as plt
     n = min(n, len(images))
-    fig, axs = plt.subplots(n, 5, figsize=figsize or (13, 1.9*n + 0.3), dpi=100, squeeze=False)
+    figsize = figsize or (13, 1.9*n + 0.3)
+    fig, axs = plt.subplots(n, 5, figsize=figsize, dpi=_dpi(figsize[0]), squeeze=False)
     for i in range(n):
         ok = view['labels'][i] != IGNORE; tot = max(int(ok.sum()), 1)
         acc = lambda p: 100*float((p[i] == view['labels'][i])[ok].float().mean())
         cols = [(_img(images[i]), 'target image'), (colorize(view['labels'][i].numpy()), 'truth'),
                 (colorize(view['before'][i].numpy()), f"before: {acc(view['before']):.1f} %"),
                 (colorize(view['after'][i].numpy()), f"after: {acc(view['after']):.1f} %"),
-                (change_map(view, i), f"fixed {100*int(view['fixed'][i].sum())/tot:.1f} %, broke {100*int(view['broke'][i].sum())/tot:.1f} %")]
+                (_change_map(view, i), f"fixed {100*int(view['fixed'][i].sum())/tot:.1f} %, broke {100*int(view['broke'][i].sum())/tot:.1f} %")]
         for a, (im, t) in zip(axs[i], cols): a.imshow(im); a.set_title(t, fontsize=9); a.axis('off')
     fig.tight_layout()
     return fig
@@ -618,28 +621,28 @@ def _sepico_pictures(self, out):
     import matplotlib.pyplot as plt
     inputs = dict(xs=self.last['xs'], ys=self.last['ys'], xt=self.watch, yt=self.watch_labels)
     def emb():
-        fig, axs = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
+        fig, axs = plt.subplots(1, 2, figsize=(11, 4.2), dpi=_dpi(11))
         for k, (a, (t, feats, head)) in enumerate(zip(axs, [('decoder map', 'dec', None), ('SePiCo projection', self.feature_map, self.proj)])):
-            f, l, d = domain_features(self.learn, inputs, feats, head, per_class=30)
-            show_embedding(embed_2d(f), l, d, a, t, legend=k == 1)
+            f, l, d = _domain_features(self.learn, inputs, feats, head, per_class=30)
+            _show_embedding(_embed_2d(f), l, d, a, t, legend=k == 1)
         fig.tight_layout(); return fig
     _save(out, 'sepico_embedding.png', emb)
     _save(out, 'sepico_similarity.png', lambda: show_class_maps(self.watch[0], self.similarity(self.watch[:1])[0], self.stats.count.cpu() > 0, kind='similarity'))
 SePiCo.save_pictures = _sepico_pictures
 
-# %% ../nbs/15_prototypes.ipynb #523d6035
+# %% ../nbs/15_prototypes.ipynb #61f0cffb
 from .experiment import Method, register_method
 
-def proda_callbacks(cfg, learn=None) -> list:
+def _proda_callbacks(cfg, learn=None) -> list:
     "The `proda` method's callback for run config `cfg`: ProDA with its momentum scaled to the run's length (its `method_kwargs` override)."
     return [ProDA(**{**dict(momentum=min(1e-4*90_000/cfg.iters, 1e-2), watch_every=max(500, cfg.iters//6)), **cfg.method_kwargs})]
 
-def sepico_callbacks(cfg, learn=None) -> list:
+def _sepico_callbacks(cfg, learn=None) -> list:
     "The `sepico` method's callback for run config `cfg`: SePiCo starting its contrast at the reference's share of the run (its `method_kwargs` override)."
     return [SePiCo(**{**dict(start=round(3000*cfg.iters/40_000)), **cfg.method_kwargs})]
 
-for _m in (Method('proda', callbacks=proda_callbacks, step_ratio=True,
+for _m in (Method('proda', callbacks=_proda_callbacks, step_ratio=True,
                   description="ProDA stage 1: the teacher's pseudo-labels corrected by soft prototype weights (add to dacs or daformer)"),
-           Method('sepico', callbacks=sepico_callbacks, step_ratio=True,
+           Method('sepico', callbacks=_sepico_callbacks, step_ratio=True,
                   description='SePiCo: DistCL/BankCL/ProtoCL pixel contrast against source class statistics (add to dacs or daformer)')):
     register_method(_m)
