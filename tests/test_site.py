@@ -78,12 +78,13 @@ def test_cell_options_and_show_doc():
         new_code_cell('#| include: false\nsecret()', outputs=[new_output('stream', name='stdout', text='no\n')]),
         new_code_cell('#| code-fold: true\nfold()'),
         new_code_cell('for i in bar: pass', outputs=[new_output('stream', name='stdout', text='10%\r50%\r100%\n')]),
+        new_markdown_cell('::: {.callout-note}\nA note with $x$.\n:::'),
     ])
     p, fm = site_tool.prepare_notebook(nb)
     assert fm == {'title': 'T: a page', 'description': 'D', 'output-file': 't.html'}
     kinds = [(c.cell_type, c.metadata.get('transient', {}).get('remove_source', False)) for c in p.cells]
     assert kinds == [('markdown', False), ('markdown', False), ('code', True), ('code', False), ('code', False),
-                     ('code', False)]
+                     ('code', False), ('markdown', False)]
     doc = p.cells[1]
     assert doc.metadata['show_doc'] and '### AdvEnt.\\_\\_init\\_\\_' in doc.source
     assert '<a href="https://x/y.py#L1" target="_blank" class="source-link">source</a>' in doc.source
@@ -97,6 +98,7 @@ def test_cell_options_and_show_doc():
     hrefs = [a['href'] for a in soup.find_all('a') if 'anchor-link' not in a.get('class', [])]
     assert hrefs == ['dacs.html#dacs', 'report.x.html', 'https://x/y.py#L1']
     assert soup.find('details', class_='code-fold') is not None
+    assert soup.find('div', class_='callout-note').get_text(strip=True) == 'A note with $x$.'   # MathJax typesets $x$
     assert 'print(1)' not in str(soup) and 'secret' not in str(soup) and 'hidden' not in str(soup)
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -131,6 +131,23 @@ def md_pandoc_links(md: str) -> str:
         return f'<a href="{html.escape(url)}"{a}>{text}</a>'
     return _LINK_ATTRS.sub(rep, md)
 
+def md_fenced_divs(md: str) -> str:
+    "Pandoc's fenced divs (`::: {.callout-note}` ... `:::`, Quarto's callouts) as HTML divs around markdown"
+    out, depth = [], 0
+    for line in md.split('\n'):
+        m = re.match(r'^\s*:{3,}\s*(?:\{([^}]*)\}|([\w-]+))?\s*$', line)
+        if m and (m.group(1) is not None or m.group(2)):
+            attrs = _attrs_html(m.group(1)) if m.group(1) is not None else f' class="{m.group(2)}"'
+            if 'callout' in attrs: attrs = attrs.replace('class="', 'class="callout ', 1)
+            out += [f'<div{attrs}>', '']; depth += 1
+        elif m and depth: out += ['', '</div>']; depth -= 1
+        else: out.append(line)
+    return '\n'.join(out + ['', '</div>']*depth)
+
+def md_quarto(md: str) -> str:
+    "The pandoc markdown Quarto reads that CommonMark does not: link attributes and fenced divs"
+    return md_fenced_divs(md_pandoc_links(md)) if (':::' in md or '){' in md) else md
+
 def _collapse_cr(text: str) -> str:
     "What a terminal shows of text with carriage returns: each line's last `\\r` segment"
     return '\n'.join(l.rsplit('\r', 1)[-1] if '\r' in l.rstrip('\r') else l.rstrip('\r') for l in text.split('\n'))
@@ -147,7 +164,7 @@ def prepare_notebook(nb):
     for cell in cells:
         cell.get('metadata', {}).pop('execution', None)         # nbdev's cell timings (not valid nbformat metadata)
         if cell.cell_type == 'markdown':
-            cell.source = md_pandoc_links(_md(cell.source))
+            cell.source = md_quarto(_md(cell.source))
             out.append(cell); continue
         if cell.cell_type != 'code': continue                    # raw cells other than the frontmatter: Quarto drops them
         opts, src = cell_options(_md(cell.source))
@@ -163,7 +180,7 @@ def prepare_notebook(nb):
         for o in outputs:
             if o.get('output_type') == 'stream': o['text'] = _collapse_cr(_md(o.get('text', '')))
             d = o.get('data', {})
-            if 'text/markdown' in d: d['text/markdown'] = md_pandoc_links(_md(d['text/markdown']))
+            if 'text/markdown' in d: d['text/markdown'] = md_quarto(_md(d['text/markdown']))
         if opts.get('output') == 'asis':                         # markdown outputs become page text (show_doc)
             is_doc = 'show_doc' in src
             keep = []
@@ -355,10 +372,14 @@ def build(proc: Path, out: Path, root: Path | None = None, quiet: bool = False) 
     exporter = _exporter()
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False)
     page_tpl = env.get_template('page.html.j2')
-    stash, soups, report = {}, {}, dict(pages={}, repointed=[], broken=[], missing_files=[], site_url=settings['url'])
+    stash, soups, report = {}, {}, dict(pages={}, repointed=[], broken=[], missing_files=[], unsupported=[],
+                                 site_url=settings['url'])
     for p in nbs:
         nb, fm = prepared[p.name]
         page = nb_pages[p.name]
+        for c in nb.cells:                                       # Quarto diagram blocks need JavaScript not shipped
+            for kind in re.findall(r'^```\{(mermaid|dot)\}', c.source if c.cell_type == 'markdown' else '', re.M):
+                report['unsupported'].append((page, kind))
         _stash_images(nb, stash)
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'path': str(proc)}})
         soup, toc = polish(body, settings['url'], nb_pages)
@@ -414,6 +435,7 @@ def summary(r: dict) -> str:
     if r['not_in_sidebar']: lines.append('not in sidebar.yml: ' + ', '.join(r['not_in_sidebar']))
     if r['repointed']: lines.append(f"{len(r['repointed'])} links to undocumented members re-pointed to their parent, e.g. "
                                     + ', '.join(f'{p}: {a} -> {b}' for p, a, b in r['repointed'][:3]))
+    for p, k in r['unsupported']: lines.append(f'{p}: a {k} diagram is shown as its source (the offline site has no {k})')
     for p, h in r['broken']: lines.append(f'BROKEN link in {p}: {h}')
     for p, s in r['missing_files']: lines.append(f'MISSING file in {p}: {s}')
     return '\n'.join(lines)
