@@ -21,9 +21,8 @@ from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['HRDA_MARGINS', 'THIN_CLASSES', 'crop_box', 'slide_boxes', 'fuse_scales', 'slide_logits', 'hrda_loss', 'HRDALoss',
-           'HRDA', 'pseudo_margins', 'saved_activation_bytes', 'activation_memory', 'scale_outputs', 'show_crops',
-           'show_windows', 'show_scales', 'show_attention', 'attention_by_class', 'HRDAWatch', 'hrda_model',
-           'hrda_loss_func', 'hrda_sampler', 'hrda_callbacks', 'hrda_report']
+           'HRDA', 'pseudo_margins', 'saved_activation_bytes', 'activation_memory', 'show_crops', 'show_windows',
+           'show_scales', 'show_attention', 'attention_by_class', 'HRDAWatch']
 
 # %% ../nbs/14_hrda.ipynb #4231d422
 def crop_box(size: tuple,                      # (H, W) of the image the box lies in
@@ -297,7 +296,7 @@ def _rect(ax, box, color, lw=2, ls='-', label=None):
     ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=color, lw=lw, ls=ls, label=label))
 
 @torch.no_grad()
-def scale_outputs(model: HRDA,                # the wrapper (its mode is kept)
+def _scale_outputs(model: HRDA,                # the wrapper (its mode is kept)
                   img,                        # a uint8 image (`H×W×3` array or `3×H×W` tensor) at the size the model is evaluated on
                  ) -> dict:
     "The context, detail, attention and fused logits of `model` on a whole image, as `infer` computes the fused ones (windows pasted and averaged), all on the detail grid (`1×C×H/4×W/4`)."
@@ -316,7 +315,7 @@ def show_crops(img,                           # a target or source image at its 
                hr_crop: tuple,                # the detail crop (h, w)
                scale: float=0.5,              # the context's scale
                divisible: int=8,              # the detail offsets' grid
-               seed: int=0, figsize=(12, 3.2)):
+               seed: int=0, figsize=(7.8, 2.3)):
     "One training draw: the outer crop and its detail crop on the image, then what the network gets of them: the whole outer crop at `scale` (context) and the detail crop at full resolution."
     import matplotlib.pyplot as plt
     im, g = _hwc(img), torch.Generator().manual_seed(seed)
@@ -326,10 +325,10 @@ def show_crops(img,                           # a target or source image at its 
     ctx = F.interpolate(torch.from_numpy(outer.copy()).permute(2, 0, 1)[None].float(), scale_factor=scale, mode='bilinear', align_corners=False)[0]
     fig, axs = plt.subplots(1, 3, figsize=figsize, gridspec_kw=dict(width_ratios=[im.shape[1]/im.shape[0], 1, 1]), dpi=100)
     axs[0].imshow(im); _rect(axs[0], (oy0, oy1, ox0, ox1), 'yellow', label='outer crop (context)')
-    _rect(axs[0], (oy0 + dy0, oy0 + dy1, ox0 + dx0, ox0 + dx1), 'red', label='detail crop'); axs[0].legend(fontsize=7, loc='lower right')
-    axs[1].imshow(_hwc(ctx)); axs[1].set_title(f'context: {crop[0]}×{crop[1]} seen at {ctx.shape[1]}×{ctx.shape[2]}', fontsize=9)
-    axs[2].imshow(outer[dy0:dy1, dx0:dx1]); axs[2].set_title(f'detail: {hr_crop[0]}×{hr_crop[1]} at full resolution', fontsize=9)
-    axs[0].set_title('image', fontsize=9)
+    _rect(axs[0], (oy0 + dy0, oy0 + dy1, ox0 + dx0, ox0 + dx1), 'red', label='detail crop'); axs[0].legend(fontsize=6, loc='lower right')
+    axs[1].imshow(_hwc(ctx)); axs[1].set_title(f'context: {crop[0]}×{crop[1]} seen at {ctx.shape[1]}×{ctx.shape[2]}', fontsize=8)
+    axs[2].imshow(outer[dy0:dy1, dx0:dx1]); axs[2].set_title(f'detail: {hr_crop[0]}×{hr_crop[1]} at full resolution', fontsize=8)
+    axs[0].set_title('image', fontsize=8)
     for a in axs: a.axis('off')
     fig.tight_layout()
     return fig
@@ -338,7 +337,7 @@ def show_windows(img,                         # an image at its evaluation size
                  window: tuple,               # the outer windows (h, w) (`HRDA.crop`)
                  stride: tuple,               # between them (`HRDA.window_stride`)
                  hr_crop: tuple,              # the detail crops within a window (`HRDA.hr_crop`), stride half of one
-                 figsize=(12, 3.2)):
+                 figsize=(7.8, 2.4)):
     "The sliding windows of inference: the outer windows over the image (each decoded at both scales), and the overlapping detail crops within the first, whose logits are averaged into the window's detail logits."
     import matplotlib.pyplot as plt
     im = _hwc(img)
@@ -349,13 +348,13 @@ def show_windows(img,                         # an image at its evaluation size
     for k, b in enumerate(outer):
         d = 3*k                                                       # nudged apart so overlapping windows stay visible
         _rect(axs[0], (b[0] + d, b[1] - d, b[2] + d, b[3] - d), plt.cm.tab10(k % 10), ls='--')
-    axs[0].set_title(f'{len(outer)} windows of {window[0]}×{window[1]}, stride {stride[1]}', fontsize=9)
+    axs[0].set_title(f'{len(outer)} windows of {window[0]}×{window[1]}, stride {stride[1]}', fontsize=8)
     y0, y1, x0, x1 = outer[0]
     axs[1].imshow(im[y0:y1, x0:x1])
     for k, b in enumerate(inner):
         d = 2*(k % 3)
         _rect(axs[1], (b[0] + d, b[1] - d, b[2] + d, b[3] - d), plt.cm.tab10(k % 10), lw=1.5)
-    axs[1].set_title(f'first window: {len(inner)} detail crops of {hr_crop[0]}×{hr_crop[1]}', fontsize=9)
+    axs[1].set_title(f'first window: {len(inner)} detail crops of {hr_crop[0]}×{hr_crop[1]}', fontsize=8)
     for a in axs: a.axis('off')
     fig.tight_layout()
     return fig
@@ -365,7 +364,7 @@ def show_scales(model: HRDA,                  # the wrapper
                 label=None,                   # its labels (any size), shown if given
                 figsize=None):
     "Context (×`scale`), detail and fused predictions side by side, and the attention the fused prediction gives the detail (Σ_c a_c·p_c, the reference's debug image)."
-    o = scale_outputs(model, img)
+    o = _scale_outputs(model, img)
     im = _hwc(img)
     size = im.shape[:2]
     pred = lambda t: _up(t, size)[0].argmax(0).numpy()
@@ -380,12 +379,12 @@ def _grid(panels, ncols, figsize=None):
     import matplotlib.pyplot as plt
     nrows = -(-len(panels)//ncols)
     h, w = next(p for _, p in panels).shape[:2]
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (3.4*ncols, nrows*(3.4*h/w + 0.45)), squeeze=False, dpi=100)
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (7.8, nrows*(7.8/ncols*h/w + 0.35)), squeeze=False, dpi=100)
     m = None
     for a, (t, p) in zip(axs.ravel(), panels):
         if p.ndim == 2: m = a.imshow(p, vmin=0, vmax=1, cmap='viridis')
         else: a.imshow(p)
-        a.set_title(t, fontsize=9)
+        a.set_title(t, fontsize=8)
     for a in axs.ravel(): a.axis('off')
     if m is not None: fig.colorbar(m, ax=axs.ravel().tolist(), fraction=0.015, pad=0.01)
     return fig
@@ -396,7 +395,7 @@ def show_attention(model: HRDA, img,
                    classes=THIN_CLASSES,       # class names, one panel each
                    figsize=None):
     "The scale attention of each of `classes` over the image (1: the fused logit of that class is the detail's, 0: the context's)."
-    o = scale_outputs(model, img)
+    o = _scale_outputs(model, img)
     im = _hwc(img)
     att = _up(o['att'], im.shape[:2])[0].numpy()
     return _grid([('image', im)] + [(c, att[CLASSES.index(c) if att.shape[0] > 1 else 0]) for c in classes], 4, figsize)
@@ -407,12 +406,12 @@ def attention_by_class(model: HRDA, images,   # uint8 images `N×3×H×W` at the
     "Per class, the mean scale attention over the pixels the fused prediction gives that class (how much of it comes from the detail); None for a class never predicted."
     tot, n = torch.zeros(model.n_classes), torch.zeros(model.n_classes)
     for img in images:
-        o = scale_outputs(model, img)
+        o = _scale_outputs(model, img)
         p, att = o['out'][0].argmax(0), o['att'][0]
         for c in p.unique().tolist(): m = p == c; tot[c] += att[c if att.shape[0] > 1 else 0][m].sum(); n[c] += m.sum()
     return {CLASSES[c]: (float(tot[c]/n[c]) if n[c] else None) for c in range(model.n_classes)}
 
-# %% ../nbs/14_hrda.ipynb #db96e3d8
+# %% ../nbs/14_hrda.ipynb #aa78f3a6
 class HRDAWatch(Callback):
     "Keeps a few target validation images for HRDA's pictures of a run, and measures how much its fused predictions use the detail (`attention_by_class`)."
     order = 14
@@ -438,7 +437,7 @@ class HRDAWatch(Callback):
                            ('hrda_scales.png', lambda: show_scales(m, img, lbl)), ('hrda_attention.png', lambda: show_attention(m, img))]:
             fig = make(); fig.savefig(Path(out)/name, dpi=80); plt.close(fig)
 
-# %% ../nbs/14_hrda.ipynb #aa78f3a6
+# %% ../nbs/14_hrda.ipynb #aaeb205b
 from .experiment import Method, register_method, check_kinds, part_kwargs, method_sizes, build_model
 from .daformer import daformer_callbacks, RareClassSampler, rcs_min_pixels, rcs_report
 
@@ -449,21 +448,21 @@ def _own_kwargs(cfg) -> dict:
     names = cfg.method.split('+')
     return part_kwargs(cfg.method_kwargs, 'hrda', names[0] == 'hrda') if 'hrda' in names else {}
 
-def hrda_model(cfg, model) -> HRDA:
+def _hrda_model(cfg, model) -> HRDA:
     "The `hrda` method's model: `model` wrapped, the run's crop as its outer crop and test-time window."
     return HRDA(model, crop=tuple(cfg.crop), **{k: v for k, v in _own_kwargs(cfg).items() if k in _MODEL_ARGS})
 
-def hrda_loss_func(cfg) -> HRDALoss:
+def _hrda_loss_func(cfg) -> HRDALoss:
     "The `hrda` method's supervised source loss (fused and detail logits)."
     kw = _own_kwargs(cfg)
     return HRDALoss(kw.get('hr_weight', 0.1), kw.get('lr_weight', 0.))
 
-def hrda_sampler(cfg, ds) -> RareClassSampler:
+def _hrda_sampler(cfg, ds) -> RareClassSampler:
     "Rare-class sampling at the run's resolution: images eligible as for DAFormer (min_pixels of the preset's crop), a crop accepted with min_crop_ratio 0.5·resolution² (HRDA: 2.0)."
     r = cfg.resolution
     return RareClassSampler(ds, cfg.bs, cfg.seed, min_pixels=rcs_min_pixels(tuple(c/r for c in cfg.crop)), min_crop_ratio=0.5*r*r)
 
-def hrda_callbacks(cfg, learn=None) -> list:
+def _hrda_callbacks(cfg, learn=None) -> list:
     "The `hrda` method's callbacks: DAFormer's (`DACS` with α and the pseudo-label margins for Cityscapes targets instead of the ignored rows, `FeatureDistance`) and `HRDAWatch`."
     model_kw = {k: v for k, v in cfg.method_kwargs.items() if k in _MODEL_ARGS}
     check_kinds(HRDA.__init__, model_kw)
@@ -473,7 +472,7 @@ def hrda_callbacks(cfg, learn=None) -> list:
     return daformer_callbacks(**{**dict(alpha=cfg.ema_alpha or 0.999, crop_h=cfg.crop[0], croppl=False, margins=margins),
                                  **watch_set(learn, iters=cfg.iters), **kw}) + [HRDAWatch()]
 
-def hrda_report(cfg) -> dict:
+def _hrda_report(cfg) -> dict:
     "What `bench` stores for `hrda`: DAFormer's rare-class statistics, and the activation memory of a supervised step at HRDA's sizes (`activation_memory`) with its line for `bench.md`."
     h = method_sizes(replace(cfg, method='hrda'))
     model = build_model(cfg.model, pretrained=None, **({} if cfg.freeze_bn is None else dict(freeze_bn=cfg.freeze_bn)))
@@ -484,6 +483,6 @@ def hrda_report(cfg) -> dict:
             f"(HRDA/DAFormer = {m['hrda_vs_daformer']:.2f}), DAFormer at {sh}×{sw} {m['daformer_context_mb']:.0f} MB.")
     return {**rcs_report(cfg), 'activation_memory': m, 'notes': [note]}
 
-_hrda = register_method(Method('hrda', callbacks=hrda_callbacks, sampler=hrda_sampler, model=hrda_model, loss_func=hrda_loss_func, resolution=2,
-                               report=hrda_report, description='HRDA: DAFormer at twice its resolution with context (×0.5) and detail crops, '
+_hrda = register_method(Method('hrda', callbacks=_hrda_callbacks, sampler=_hrda_sampler, model=_hrda_model, loss_func=_hrda_loss_func, resolution=2,
+                               report=_hrda_report, description='HRDA: DAFormer at twice its resolution with context (×0.5) and detail crops, '
                                'scale attention, sliding-window teacher and pseudo-label margins (Cityscapes targets)'))
