@@ -16,7 +16,8 @@ What it does with each `_proc/*.ipynb` (the way Quarto treats nbdev's output):
   text, `#| code-fold` folds the source; nbdev already removed `#| hide`/`#| export` cells and added `show_doc` after
   exported ones;
 - links to the published site (`doc_host` + `doc_baseurl` in nbdev's settings) and to other notebooks (`x.ipynb`)
-  become relative links between the pages; pandoc's link attributes (`[source](url){target="_blank"}`) become HTML;
+  become relative links between the pages; pandoc's link attributes (`[source](url){target="_blank"}`) and fenced
+  divs (`::: {.callout-note}`) become HTML; a mermaid/dot diagram block is reported (no diagram JavaScript here);
 - headings get pandoc's identifiers (`### DACS` -> `#dacs`, `### AdvEnt.before_batch` -> `#advent.before_batch`),
   the anchors nbdev's doc links (`udalearn/_modidx.py`) point at; a link to an undocumented member
   (`#cls.method`) is pointed at its documented parent (`#cls`) and counted in the report;
@@ -25,6 +26,13 @@ What it does with each `_proc/*.ipynb` (the way Quarto treats nbdev's output):
 - equations (`$...$`, `$$...$$`) are typeset by a local copy of MathJax 2.7 from the PyPI package
   `jupyter-server-mathjax` (in the `dev` extra); figures are embedded PNGs or files copied from `_proc` (e.g.
   `images/`). Nothing is fetched from the network when a page is viewed.
+
+    python tools/offline_site.py --screenshots index.html=nbs/images/site_index.png mic.html=nbs/images/site_mic.png
+
+takes 1280×2000 screenshots in headless Chromium, stored at half size in 128 colours.
+
+It is a script beside the package, not a module of it: udalearn/ is generated from the notebooks and is what people
+import, and a docs build tool belongs to neither (it is not in the wheel). tests/test_site.py tests it.
 
 `build()` returns a report (pages, titles, embedded-image sizes, links that were re-pointed or are broken) that the tests
 read; the command prints a summary and exits 1 if a page could not be built or an internal link is broken.
@@ -254,6 +262,11 @@ def inline_md(text) -> str:
     h = markdown2html_mistune(str(text)).strip()
     return re.sub(r'^<p>(.*)</p>$', r'\1', h, flags=re.S)
 
+def has_math(soup) -> bool:
+    "Whether text outside code holds TeX delimiters (what MathJax's tex2jax would typeset)"
+    return any(not t.find_parent(['pre', 'code', 'script', 'style', 'textarea'])
+               for t in soup.find_all(string=_MATH))
+
 def toc_html(entries) -> str:
     if not entries: return ''
     out, level = [], 0
@@ -408,7 +421,7 @@ def build(proc: Path, out: Path, root: Path | None = None, quiet: bool = False) 
                 (out/src).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, out/src)
             else: report['missing_files'].append((page, src))
         text = str(soup)
-        math = bool(_MATH.search(soup.get_text()))
+        math = has_math(soup)
         html_page = page_tpl.render(
             title=inline_md(fm.get('title', p.stem)), description=inline_md(fm.get('description', '') or ''),
             head_title=html.escape(str(fm.get('title', p.stem))), head_description=html.escape(str(fm.get('description', '') or '')),
