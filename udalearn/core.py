@@ -130,7 +130,7 @@ def key_values(items) -> dict:
     out = {}
     for it in items:
         key, eq, val = it.partition('=')
-        if not (eq and key.isidentifier()): raise ValueError(f"{it!r} is not KEY=VALUE")
+        if not (eq and all(k.isidentifier() for k in key.split('.'))): raise ValueError(f"{it!r} is not KEY=VALUE")   # `mic.ratio`: a sum's method
         out[key] = json_value(val)
     return out
 
