@@ -15,7 +15,7 @@ from fastcore.parallel import parallel
 
 # %% auto #0
 __all__ = ['DataError', 'read_rgb', 'read_label_png', 'read_png16', 'atomic_write', 'save_png', 'save_png16', 'save_json',
-           'json_value', 'key_values', 'tilde', 'set_seed', 'n_cpus', 'pmap']
+           'json_value', 'key_values', 'tilde', 'set_seed', 'n_cpus', 'pmap', 'explorer']
 
 # %% ../nbs/00_core.ipynb #9e27b5aa
 _WORKER_TRACEBACK = re.compile(r'^Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback')
@@ -164,3 +164,53 @@ def pmap(f, items, n_workers: int|None=None, progress: bool=True, **kwargs) -> l
             return [f(o, **kwargs) for o in progress_bar(items, leave=False)]
         return [f(o, **kwargs) for o in items]
     return list(parallel(f, items, n_workers=n, progress=progress, chunksize=max(1, len(items)//(8*n)), **kwargs))
+
+# %% ../nbs/00_core.ipynb #ad8e71aa
+def _live_kernel() -> bool:
+    "True in a live Jupyter kernel (ipykernel's shell); False in nbdev's test shell, its docs processing and plain Python."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    return any(c.__name__ == 'ZMQInteractiveShell' for c in type(get_ipython()).__mro__)
+
+def _frames_png(draw, frames: list, ncols: int, size: tuple, dpi: int) -> bytes:
+    "PNG of `draw(ax, **frame)` for each frame in a grid of `ncols` columns; a frame whose title `draw` left empty gets its knob values."
+    import io
+    from matplotlib.figure import Figure
+    nrows = -(-len(frames)//ncols)
+    fig = Figure(figsize=(size[0]*ncols, size[1]*nrows), layout='constrained')
+    axs = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, kw in zip(axs, frames):
+        draw(ax, **kw)
+        if not ax.get_title(): ax.set_title(', '.join(f'{k} = {v:g}' if isinstance(v, float) else f'{k} = {v}' for k, v in kw.items()), fontsize=9)
+    for ax in axs[len(frames):]: ax.set_axis_off()
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi)
+    return buf.getvalue()
+
+def _knob_widgets(draw, widgets: dict) -> dict:
+    "One ipywidgets widget per knob, made as `interactive` makes them, starting at `draw`'s default; sliders redraw on release."
+    import inspect
+    from ipywidgets import interactive
+    defaults = {k: p.default for k, p in inspect.signature(draw).parameters.items()}
+    out = {k: interactive.widget_from_abbrev(v, defaults.get(k, inspect.Parameter.empty)) for k, v in widgets.items()}
+    for w in out.values():
+        if hasattr(w, 'continuous_update'): w.continuous_update = False
+    return out
+
+# %% ../nbs/00_core.ipynb #9ae53298
+def explorer(draw, # `draw(ax, **knobs)` draws one frame into a matplotlib `Axes`; its defaults are the knobs' starting values
+             static: dict, # {knob: [values]}: the frames of the static picture, one per combination of the values
+             ncols: int|None=None, # frames per row of the static picture (default: as many as the last knob has values)
+             size: tuple=(2.4, 1.6), # (width, height) of one static frame in inches; the live view draws its frame twice as big
+             dpi: int=100, # pixels per inch of the PNGs: the static picture is stored at its display size
+             **widgets, # knob=a widget, or what `ipywidgets.interactive` makes one from: `(min, max, step)`, a list of options
+            ):
+    "Display `draw` for a few knob values as one picture and, in a live Jupyter kernel only, an interactive view with a widget per knob."
+    import itertools
+    from IPython.display import display, Image
+    frames = [dict(zip(static, vs)) for vs in itertools.product(*static.values())]
+    display(Image(_frames_png(draw, frames, ncols or len(list(static.values())[-1]), size, dpi)))
+    if not _live_kernel(): return
+    from ipywidgets import interactive
+    big = (2*size[0], 2*size[1])
+    def _view(**kw): display(Image(_frames_png(draw, [kw], 1, big, dpi)))
+    display(interactive(_view, **_knob_widgets(draw, widgets)))
