@@ -18,12 +18,9 @@ from .labels import CITYSCAPES_LUT, SYNTHIA_ID2TRAIN
 # %% auto #0
 __all__ = ['ID', 'LANEMARK', 'CS2SYNTHIA', 'CS_PALETTE', 'NAT', 'GAME', 'BUILDING_COLS', 'CAR_COLS', 'HEAVY_COLS', 'CLOTH_COLS',
            'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS', 'ADDED_FILES',
-           'DEFAULT_COUNTS', 'Camera', 'clip_near', 'Material', 'mat', 'Part', 'box', 'board', 'disc', 'quad', 'car',
-           'truck', 'bus', 'train', 'person', 'bike', 'ridden', 'tree', 'pole', 'wall', 'fence', 'hedge', 'static',
-           'Domain', 'gta_domain', 'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene',
-           'rasterise', 'surface', 'ground_zones', 'shadow_mask', 'object_shadows', 'texture_bank', 'render', 'encode',
-           'sample_paths', 'instance_ids', 'instance_path', 'write_sample', 'sample', 'build_minicity', 'minicity_root',
-           'get_minicity']
+           'DEFAULT_COUNTS', 'Camera', 'clip_near', 'Material', 'Part', 'box', 'board', 'Domain', 'gta_domain',
+           'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene', 'texture_bank', 'render',
+           'encode', 'instance_ids', 'instance_path', 'sample', 'build_minicity', 'minicity_root', 'get_minicity']
 
 # %% ../../nbs/03_data.minicity.ipynb #fc238cd2
 ID = {l.name: l.id for l in cs_labels.labels if l.id >= 0}   # Cityscapes raw ids by name: ID['road'] == 7
@@ -98,7 +95,7 @@ CLOTH_COLS = [((40,44,60),(20,30,200)), ((120,30,30),(255,0,40)), ((200,190,170)
               ((30,30,30),(10,10,10)), ((150,120,80),(255,160,20)), ((90,90,110),(160,40,255))]
 SIGN_COLS = [((176,40,40),(255,0,0)), ((40,70,156),(0,80,255)), ((200,180,60),(255,230,0)), ((220,220,216),(255,255,255))]
 
-def mat(rng, key=None, cols=None, tex='plain', scale=24., jit=14, glow=False):
+def _mat(rng, key=None, cols=None, tex='plain', scale=24., jit=14, glow=False):
     "A material from a named colour pair in `NAT`/`GAME`, or from a random pick of `cols`, with per-instance jitter."
     nat, game = (NAT[key], GAME[key]) if key else _pick(rng, cols)
     return Material(_jit(rng, nat, jit), _jit(rng, game, jit), tex, scale, glow)
@@ -137,102 +134,102 @@ def board(x, z, pts, label, m, yaw=0.):
     V = np.array([x, 0., z]) + pts[:,:1]*d + pts[:,1:2]*np.array([0., 1., 0.])
     return [Part(V, label, m, two_sided=True)]
 
-def disc(cx, cy, r, n=12, ry=None):
+def _disc(cx, cy, r, n=12, ry=None):
     "Polygon points of an ellipse (a disc when `ry` is None) in board coordinates."
     t = np.linspace(0, 2*np.pi, n, endpoint=False)
     return np.stack([cx + r*np.cos(t), cy + (ry or r)*np.sin(t)], -1)
 
-def quad(x0, y0, x1, y1): return [(x0,y0),(x1,y0),(x1,y1),(x0,y1)]
+def _quad(x0, y0, x1, y1): return [(x0,y0),(x1,y0),(x1,y1),(x0,y1)]
 
 # %% ../../nbs/03_data.minicity.ipynb #78633919
-def car(rng, x, z, s=1., yaw=0.):
+def _car(rng, x, z, s=1., yaw=0.):
     w, l, h = rng.uniform(1.65,1.9)*s, rng.uniform(3.9,4.8)*s, rng.uniform(1.35,1.6)*s
-    body = mat(rng, cols=CAR_COLS, tex='paint', jit=20)
-    return (box(x, z, w*0.94, l*0.9, 0, 0.5, ID['car'], mat(rng,'dark',tex='metal'), yaw)
+    body = _mat(rng, cols=CAR_COLS, tex='paint', jit=20)
+    return (box(x, z, w*0.94, l*0.9, 0, 0.5, ID['car'], _mat(rng,'dark',tex='metal'), yaw)
             + box(x, z, w, l, 0.3, h*0.58, ID['car'], body, yaw)
             + box(x, z - 0.05*l, w*0.86, l*0.5, h*0.58, h, ID['car'], replace(body, nat=NAT['glass'], tex='metal'), yaw))
 
-def truck(rng, x, z, s=1., yaw=0.):
+def _truck(rng, x, z, s=1., yaw=0.):
     w, l, h = rng.uniform(2.3,2.55)*s, rng.uniform(6.5,9.)*s, rng.uniform(3.,3.8)*s
-    cab, cargo = mat(rng, cols=HEAVY_COLS, tex='paint'), mat(rng, cols=HEAVY_COLS, tex='paint', jit=8)
-    return (box(x, z, w*0.95, l, 0, 0.9, ID['truck'], mat(rng,'dark',tex='metal'), yaw)
+    cab, cargo = _mat(rng, cols=HEAVY_COLS, tex='paint'), _mat(rng, cols=HEAVY_COLS, tex='paint', jit=8)
+    return (box(x, z, w*0.95, l, 0, 0.9, ID['truck'], _mat(rng,'dark',tex='metal'), yaw)
             + box(x, z - l*0.38, w, l*0.24, 0.5, h*0.8, ID['truck'], cab, yaw)
             + box(x, z + l*0.12, w, l*0.74, 0.9, h, ID['truck'], cargo, yaw))
 
-def bus(rng, x, z, s=1., yaw=0.):
+def _bus(rng, x, z, s=1., yaw=0.):
     w, l, h = 2.55*s, rng.uniform(10.,12.5)*s, rng.uniform(3.,3.3)*s
-    m = mat(rng, cols=HEAVY_COLS, tex='paint', jit=8)
+    m = _mat(rng, cols=HEAVY_COLS, tex='paint', jit=8)
     return (box(x, z, w, l, 0.25, h, ID['bus'], m, yaw)
             + box(x, z, w+0.04, l*0.96, h*0.45, h*0.82, ID['bus'], replace(m, nat=NAT['glass'], game=GAME['glass'], tex='metal'), yaw))
 
-def train(rng, x, z, s=1.):
+def _train(rng, x, z, s=1.):
     w, l, h = 2.65*s, rng.uniform(20,32)*s, rng.uniform(3.4,3.8)*s
-    m = mat(rng, cols=[((210,210,200),(250,250,250)), ((170,40,40),(255,60,60))], tex='paint', jit=6)
+    m = _mat(rng, cols=[((210,210,200),(250,250,250)), ((170,40,40),(255,60,60))], tex='paint', jit=6)
     return (box(x, z, w, l, 0.35, h, ID['train'], m)
             + box(x, z, w+0.04, l*0.97, h*0.5, h*0.85, ID['train'], replace(m, nat=NAT['glass'], game=GAME['glass'], tex='metal')))
 
-def person(rng, x, z, s=1., label=None, y0=0., seated=False):
+def _person(rng, x, z, s=1., label=None, y0=0., seated=False):
     h = rng.uniform(1.55, 1.9)*s; sh = h*0.25          # shoulder half-width ≈ a quarter of the height
-    shirt, pants, skin = mat(rng, cols=CLOTH_COLS, tex='cloth'), mat(rng, cols=CLOTH_COLS, tex='cloth'), mat(rng,'skin',tex='cloth')
+    shirt, pants, skin = _mat(rng, cols=CLOTH_COLS, tex='cloth'), _mat(rng, cols=CLOTH_COLS, tex='cloth'), _mat(rng,'skin',tex='cloth')
     lab = label or ID['person']
     hip, top = y0 + (0.0 if seated else h*0.47), y0 + h*(0.35 if seated else 0.82)
-    legs = ([quad(-0.55*sh, hip, -0.05*sh, y0), quad(0.05*sh, hip, 0.55*sh, y0)] if not seated else
-            [quad(-0.6*sh, hip+0.05, -0.1*sh, hip-h*0.3), quad(0.1*sh, hip+0.05, 0.6*sh, hip-h*0.3)])
+    legs = ([_quad(-0.55*sh, hip, -0.05*sh, y0), _quad(0.05*sh, hip, 0.55*sh, y0)] if not seated else
+            [_quad(-0.6*sh, hip+0.05, -0.1*sh, hip-h*0.3), _quad(0.1*sh, hip+0.05, 0.6*sh, hip-h*0.3)])
     if seated: hip = y0 + h*0.02
     parts = []
     for q in legs: parts += board(x, z, q, lab, pants)
     parts += board(x, z, [(-sh, top), (sh, top), (0.7*sh, hip), (-0.7*sh, hip)], lab, shirt)
-    parts += board(x, z, quad(-sh-0.18*sh, top, -sh+0.08*sh, top-h*0.33), lab, shirt)
-    parts += board(x, z, quad(sh-0.08*sh, top, sh+0.18*sh, top-h*0.33), lab, shirt)
-    parts += board(x, z, disc(0, top + h*0.09, h*0.075), lab, skin)
+    parts += board(x, z, _quad(-sh-0.18*sh, top, -sh+0.08*sh, top-h*0.33), lab, shirt)
+    parts += board(x, z, _quad(sh-0.08*sh, top, sh+0.18*sh, top-h*0.33), lab, shirt)
+    parts += board(x, z, _disc(0, top + h*0.09, h*0.075), lab, skin)
     return parts
 
-def bike(rng, x, z, label, yaw, s=1., motor=False):
+def _bike(rng, x, z, label, yaw, s=1., motor=False):
     r, L = (0.31 if motor else 0.34)*s, (1.45 if motor else 1.1)*s
-    frame = mat(rng, cols=[(NAT['dark'], GAME['dark']), ((120,30,30),(255,40,40)), ((40,60,120),(0,160,255))], tex='metal')
-    tyre = mat(rng, 'dark')
-    parts = board(x, z, disc(-L/2, r, r, 14), label, tyre, yaw) + board(x, z, disc(L/2, r, r, 14), label, tyre, yaw)
+    frame = _mat(rng, cols=[(NAT['dark'], GAME['dark']), ((120,30,30),(255,40,40)), ((40,60,120),(0,160,255))], tex='metal')
+    tyre = _mat(rng, 'dark')
+    parts = board(x, z, _disc(-L/2, r, r, 14), label, tyre, yaw) + board(x, z, _disc(L/2, r, r, 14), label, tyre, yaw)
     if motor: parts += board(x, z, [(-L/2, r*1.6), (L/2+0.1, r*2.6), (L/2, r*1.2), (-L/3, r*0.9)], label, frame, yaw)
     else:     parts += board(x, z, [(-L/2, r), (0, r*2.4), (L/2, r), (L/2-0.08, r*0.9), (0, r*2.1), (-L/2+0.08, r*0.9)], label, frame, yaw)
-    parts += board(x, z, quad(L/2-0.05, r*2.4, L/2+0.02, r*(3.1 if motor else 2.9)), label, frame, yaw)
+    parts += board(x, z, _quad(L/2-0.05, r*2.4, L/2+0.02, r*(3.1 if motor else 2.9)), label, frame, yaw)
     return parts
 
-def ridden(rng, x, z, s=1., motor=False, yaw=None):
+def _ridden(rng, x, z, s=1., motor=False, yaw=None):
     yaw = rng.uniform(1.2, 1.9) if yaw is None else yaw
-    b = bike(rng, x, z, ID['motorcycle' if motor else 'bicycle'], yaw, s, motor)
-    return b + person(rng, x, z - 0.05, s*0.95, label=ID['rider'], y0=(0.55 if motor else 0.7)*s, seated=True)
+    b = _bike(rng, x, z, ID['motorcycle' if motor else 'bicycle'], yaw, s, motor)
+    return b + _person(rng, x, z - 0.05, s*0.95, label=ID['rider'], y0=(0.55 if motor else 0.7)*s, seated=True)
 
-def tree(rng, x, z, s=1.):
+def _tree(rng, x, z, s=1.):
     h, r = rng.uniform(4, 9)*s, rng.uniform(1.2, 2.8)*s
-    m, trunk = mat(rng, 'veg', tex='foliage', jit=18), mat(rng, cols=[((90,72,56),(140,90,40))], tex='foliage')
+    m, trunk = _mat(rng, 'veg', tex='foliage', jit=18), _mat(rng, cols=[((90,72,56),(140,90,40))], tex='foliage')
     parts = box(x, z, 0.3, 0.3, 0, h*0.6, ID['vegetation'], trunk)
-    for _ in range(3): parts += board(x, z - 0.1, disc(rng.uniform(-r/2, r/2), h*0.6 + rng.uniform(0, r), r*rng.uniform(0.6, 1.), 14, r*rng.uniform(0.5, 0.9)), ID['vegetation'], m)
+    for _ in range(3): parts += board(x, z - 0.1, _disc(rng.uniform(-r/2, r/2), h*0.6 + rng.uniform(0, r), r*rng.uniform(0.6, 1.), 14, r*rng.uniform(0.5, 0.9)), ID['vegetation'], m)
     return parts
 
-def pole(rng, x, z, h=None, what=None, side=1, road_half=5.):
+def _pole(rng, x, z, h=None, what=None, side=1, road_half=5.):
     "A pole, optionally carrying a traffic sign, a traffic light, or a light on an arm over the road."
     h = h or rng.uniform(3.2, 7.)
-    parts = box(x, z, 0.14, 0.14, 0, h, ID['pole'], mat(rng, 'pole', tex='metal'))
+    parts = box(x, z, 0.14, 0.14, 0, h, ID['pole'], _mat(rng, 'pole', tex='metal'))
     if what == 'sign':
-        m = mat(rng, cols=SIGN_COLS, tex='metal', jit=6)
-        shape = _pick(rng, [disc(0, h-0.35, 0.32, 16), [(-0.35, h-0.05), (0.35, h-0.05), (0, h-0.66)], quad(-0.32, h-0.62, 0.32, h-0.02)])
+        m = _mat(rng, cols=SIGN_COLS, tex='metal', jit=6)
+        shape = _pick(rng, [_disc(0, h-0.35, 0.32, 16), [(-0.35, h-0.05), (0.35, h-0.05), (0, h-0.66)], _quad(-0.32, h-0.62, 0.32, h-0.02)])
         parts += board(x - side*0.1, z - 0.08, shape, ID['traffic sign'], m)
     elif what in ('light', 'arm'):
         if what == 'arm':
             ax = x - side*rng.uniform(2.5, road_half)
-            parts += box((x + ax)/2, z, abs(x - ax), 0.12, h-0.1, h, ID['pole'], mat(rng, 'pole', tex='metal'))
+            parts += box((x + ax)/2, z, abs(x - ax), 0.12, h-0.1, h, ID['pole'], _mat(rng, 'pole', tex='metal'))
         else: ax = x
-        parts += box(ax, z, 0.36, 0.3, h-1.05, h-0.05, ID['traffic light'], mat(rng, 'light', tex='metal'))
+        parts += box(ax, z, 0.36, 0.3, h-1.05, h-0.05, ID['traffic light'], _mat(rng, 'light', tex='metal'))
         on = rng.integers(3)
         for k, col in enumerate([(230,40,30), (240,170,20), (40,200,80)]):
             lamp = Material(col if k == on else (60,55,50), col if k == on else (50,50,50), 'plain', glow=(k == on))
-            parts += board(ax, z - 0.16, disc(0, h-0.25-0.3*k, 0.1, 8), ID['traffic light'], lamp)
+            parts += board(ax, z - 0.16, _disc(0, h-0.25-0.3*k, 0.1, 8), ID['traffic light'], lamp)
     return parts
 
-def wall(rng, x, z, l, h=None):  return box(x, z, 0.25, l, 0, h or rng.uniform(0.8, 2.4), ID['wall'], mat(rng, 'wall', tex='facade'))
-def fence(rng, x, z, l, h=None): return box(x, z, 0.06, l, 0, h or rng.uniform(0.9, 2.), ID['fence'], mat(rng, 'fence', tex='lattice', scale=12))
-def hedge(rng, x, z, l):         return box(x, z, 0.8, l, 0, rng.uniform(0.8, 1.6), ID['vegetation'], mat(rng, 'veg', tex='foliage'))
-def static(rng, x, z):           return box(x, z, rng.uniform(0.4, 1.2), rng.uniform(0.4, 1.5), 0, rng.uniform(0.5, 1.1), ID['static'], mat(rng, cols=CAR_COLS, tex='metal'))
+def _wall(rng, x, z, l, h=None):  return box(x, z, 0.25, l, 0, h or rng.uniform(0.8, 2.4), ID['wall'], _mat(rng, 'wall', tex='facade'))
+def _fence(rng, x, z, l, h=None): return box(x, z, 0.06, l, 0, h or rng.uniform(0.9, 2.), ID['fence'], _mat(rng, 'fence', tex='lattice', scale=12))
+def _hedge(rng, x, z, l):         return box(x, z, 0.8, l, 0, rng.uniform(0.8, 1.6), ID['vegetation'], _mat(rng, 'veg', tex='foliage'))
+def _static(rng, x, z):           return box(x, z, rng.uniform(0.4, 1.2), rng.uniform(0.4, 1.5), 0, rng.uniform(0.5, 1.1), ID['static'], _mat(rng, cols=CAR_COLS, tex='metal'))
 
 # %% ../../nbs/03_data.minicity.ipynb #a0da14ce
 @dataclass
@@ -331,23 +328,23 @@ def make_scene(dom: Domain, rng: np.random.Generator) -> Scene:
         while z < z_far:
             L = u((8., 30.))
             if rng.random() < dom.gap_p:
-                for _ in range(rng.poisson(2)): outside.append(tree(rng, side*(fx[i] + u((1., 8.))), z + u((0, L)), s))
-                if rng.random() < 0.5: outside.append(box(side*(fx[i]+22), z + L/2, 12, L, 0, u(dom.bld_height)*1.3, ID['building'], mat(rng, cols=BUILDING_COLS, tex='facade')))
+                for _ in range(rng.poisson(2)): outside.append(_tree(rng, side*(fx[i] + u((1., 8.))), z + u((0, L)), s))
+                if rng.random() < 0.5: outside.append(box(side*(fx[i]+22), z + L/2, 12, L, 0, u(dom.bld_height)*1.3, ID['building'], _mat(rng, cols=BUILDING_COLS, tex='facade')))
             else:
                 h = u(dom.bld_height)
-                m = mat(rng, cols=BUILDING_COLS, tex='facade', scale=16)
+                m = _mat(rng, cols=BUILDING_COLS, tex='facade', scale=16)
                 parts = box(side*(fx[i]+6), z + L/2, 12, L, 0, h, ID['building'], m)
                 if rng.random() < 0.85 and z < 90:
-                    glass = mat(rng, 'glass', tex='metal', jit=10)
+                    glass = _mat(rng, 'glass', tex='metal', jit=10)
                     for zz in np.arange(z + 1.5, z + L - 1.5, u((2.6, 3.6))):
                         for yy in np.arange(u((3., 4.)), h - 1.5, 3.2):
-                            parts += board(side*(fx[i] - 0.03), zz, quad(-0.6, yy, 0.6, yy+1.5), ID['building'], glass, yaw=-math.pi/2)
+                            parts += board(side*(fx[i] - 0.03), zz, _quad(-0.6, yy, 0.6, yy+1.5), ID['building'], glass, yaw=-math.pi/2)
                 outside.append(parts)
                 heights[i][max(0, int(z)):max(0, int(z+L))] = h
             z += L
     # the end of the street: a cross building or a tree line
-    if rng.random() < 0.7: outside.append(box(0, z_far + 10, 400, 20, 0, u((10., 35.)), ID['building'], mat(rng, cols=BUILDING_COLS, tex='facade')))
-    else: outside.append(box(0, z_far + 5, 400, 10, 0, u((6., 14.)), ID['vegetation'], mat(rng, 'veg', tex='foliage')))
+    if rng.random() < 0.7: outside.append(box(0, z_far + 10, 400, 20, 0, u((10., 35.)), ID['building'], _mat(rng, cols=BUILDING_COLS, tex='facade')))
+    else: outside.append(box(0, z_far + 5, 400, 10, 0, u((6., 14.)), ID['vegetation'], _mat(rng, 'veg', tex='foliage')))
 
     def place(obj_fn, x, z, w, l, tries=8, jitter=(0, 0)):
         for _ in range(tries):
@@ -359,45 +356,45 @@ def make_scene(dom: Domain, rng: np.random.Generator) -> Scene:
     lane_x = [-rh + 1.6 + 3.2*k for k in range(lanes)]
     rail_x = None
     if 'train' not in ex and rng.random() < dens['train']:
-        rail_x = _pick(rng, lane_x); place(lambda x, z: train(rng, x, z, s), rail_x, u((15., 60.)), 2.7, 30)
+        rail_x = _pick(rng, lane_x); place(lambda x, z: _train(rng, x, z, s), rail_x, u((15., 60.)), 2.7, 30)
     parking = []
     for side in (-1, 1):
         if rng.random() < dens['parking']: parking.append((side, u((0., 20.)), u((30., 90.))))
     for _ in range(_count(rng, dens, 'car_parked', ex)):
         side = _pick(rng, (-1, 1))
-        place(lambda x, z: car(rng, x, z, s, rng.normal(0, 0.03)), side*(rh - 1.1), u((2., 60.)), 2., 5.)
-    for kind, fn, w, l in [('car', car, 2., 5.), ('truck', truck, 2.6, 9.), ('bus', bus, 2.6, 12.)]:
+        place(lambda x, z: _car(rng, x, z, s, rng.normal(0, 0.03)), side*(rh - 1.1), u((2., 60.)), 2., 5.)
+    for kind, fn, w, l in [('car', _car, 2., 5.), ('truck', _truck, 2.6, 9.), ('bus', _bus, 2.6, 12.)]:
         for _ in range(_count(rng, dens, kind, ex)):
             place(lambda x, z: fn(rng, x, z, s, rng.normal(0, 0.02)), _pick(rng, lane_x), u((9., 80.)), w, l)
     for kind, motor in [('motorcycle', True), ('bicycle_ridden', False)]:
         for _ in range(_count(rng, dens, kind, ex)):
-            place(lambda x, z: ridden(rng, x, z, s, motor), _pick(rng, lane_x + [-rh + 0.8, rh - 0.8]), u((4., 40.)), 0.8, 2.)
+            place(lambda x, z: _ridden(rng, x, z, s, motor), _pick(rng, lane_x + [-rh + 0.8, rh - 0.8]), u((4., 40.)), 0.8, 2.)
     for _ in range(_count(rng, dens, 'person', ex)):
         i = rng.integers(2); side = (-1, 1)[i]
-        place(lambda x, z: person(rng, x, z, s), side*u((rh + 0.5, rh + sw[i] - 0.3)), u((2., 50.)), 0.6, 0.6)
+        place(lambda x, z: _person(rng, x, z, s), side*u((rh + 0.5, rh + sw[i] - 0.3)), u((2., 50.)), 0.6, 0.6)
     for _ in range(_count(rng, dens, 'person_crossing', ex)):
-        place(lambda x, z: person(rng, x, z, s), u((-rh, rh)), u((5., 25.)), 0.6, 0.6)
+        place(lambda x, z: _person(rng, x, z, s), u((-rh, rh)), u((5., 25.)), 0.6, 0.6)
     for _ in range(_count(rng, dens, 'bicycle_parked', ex)):
         i = rng.integers(2); side = (-1, 1)[i]
-        place(lambda x, z: bike(rng, x, z, ID['bicycle'], rng.uniform(0.2, 2.9), s), side*(rh + sw[i] - 0.6), u((2., 40.)), 1., 1.)
+        place(lambda x, z: _bike(rng, x, z, ID['bicycle'], rng.uniform(0.2, 2.9), s), side*(rh + sw[i] - 0.6), u((2., 40.)), 1., 1.)
     for kind, what in [('pole', None), ('sign', 'sign'), ('light', 'light'), ('light_arm', 'arm')]:
         for _ in range(_count(rng, dens, kind, ex)):
             i = rng.integers(2); side = (-1, 1)[i]
-            place(lambda x, z: pole(rng, x, z, None if what != 'arm' else u((5.5, 7.)), what, side, 2*rh), side*(rh + 0.35), u((3., 70.)), 0.3, 0.3)
+            place(lambda x, z: _pole(rng, x, z, None if what != 'arm' else u((5.5, 7.)), what, side, 2*rh), side*(rh + 0.35), u((3., 70.)), 0.3, 0.3)
     for _ in range(_count(rng, dens, 'tree', ex)):
         i = rng.integers(2); side = (-1, 1)[i]
         x = side*(rh + sw[i] + tw[i]*0.5 if tw[i] else rh + sw[i]*0.7)
-        place(lambda x, z: tree(rng, x, z, s), x, u((3., 80.)), 0.5, 0.5)
-    for kind, fn in [('wall', wall), ('fence', fence), ('hedge', hedge)]:
+        place(lambda x, z: _tree(rng, x, z, s), x, u((3., 80.)), 0.5, 0.5)
+    for kind, fn in [('wall', _wall), ('fence', _fence), ('hedge', _hedge)]:
         for _ in range(_count(rng, dens, kind, ex)):
             i = rng.integers(2); side = (-1, 1)[i]; L = u((4., 20.))
             place(lambda x, z: fn(rng, x, z, L), side*(rh + sw[i] - 0.15), u((2., 60.)), 0.3, L)
     for _ in range(_count(rng, dens, 'static', ex)):
         i = rng.integers(2); side = (-1, 1)[i]
-        place(lambda x, z: static(rng, x, z), side*u((rh + 0.6, rh + sw[i] - 0.4)), u((2., 40.)), 1., 1.)
+        place(lambda x, z: _static(rng, x, z), side*u((rh + 0.6, rh + sw[i] - 0.4)), u((2., 40.)), 1., 1.)
     if rng.random() < dens.get('guard_rail', 0):
         side = _pick(rng, (-1, 1)); L = u((15., 50.))
-        place(lambda x, z: box(x, z, 0.1, L, 0.4, 0.8, ID['guard rail'], mat(rng, 'pole', tex='metal')), side*(rh + 0.2), u((10., 40.)), 0.2, L)
+        place(lambda x, z: box(x, z, 0.1, L, 0.4, 0.8, ID['guard rail'], _mat(rng, 'pole', tex='metal')), side*(rh + 0.2), u((10., 40.)), 0.2, L)
     el, az = math.radians(rng.uniform(25, 60)), rng.uniform(0, 2*math.pi)
     sun = np.array([math.cos(el)*math.sin(az), math.sin(el), math.cos(el)*math.cos(az)])
     return Scene(cam, rh, sw, tw, fx, z_far, rail_x, parking, heights, outside, inside, sun)
@@ -418,7 +415,7 @@ def _hull(p):
 # %% ../../nbs/03_data.minicity.ipynb #25f14a73
 def _depth(cam, obj): return cam.to_cam(np.concatenate([p.verts for p in obj]))[:, 2].mean()
 
-def rasterise(scene):
+def _rasterise(scene):
     "Painter's algorithm: draw the visible faces far to near into an index image; return it and the drawn faces' records."
     cam = scene.cam
     canvas = Image.new('I', (cam.W, cam.H), 0); draw = ImageDraw.Draw(canvas)
@@ -440,7 +437,7 @@ def rasterise(scene):
     return np.asarray(canvas, np.int32), drawn
 
 # %% ../../nbs/03_data.minicity.ipynb #349defc9
-def surface(scene, prim, drawn):
+def _surface(scene, prim, drawn):
     "Per pixel: the world point seen, its depth, its normal, and masks of ground and sky."
     cam = scene.cam; R = cam.rays(); H, W = prim.shape
     has = prim > 0; idx = prim[has] - 1
@@ -457,7 +454,7 @@ def surface(scene, prim, drawn):
     return world, depth, normal, ground, sky, R
 
 # %% ../../nbs/03_data.minicity.ipynb #7638ab3c
-def ground_zones(scene, X, Z):
+def _ground_zones(scene, X, Z):
     "Raw label id of ground points (`X` across, `Z` along the street): road, lane marks, rail track, parking, sidewalk, terrain."
     ax, side = np.abs(X), (X > 0).astype(int)
     rh = scene.road_half
@@ -477,7 +474,7 @@ def ground_zones(scene, X, Z):
     return lab
 
 # %% ../../nbs/03_data.minicity.ipynb #cdc6b0e4
-def shadow_mask(scene, X, Z):
+def _shadow_mask(scene, X, Z):
     "Which ground points lie in the shadow of the street's buildings (the sun ray from the point hits a facade below its top)."
     S, out = scene.sun, np.zeros(X.shape, bool)
     for i, sgn in enumerate((-1, 1)):
@@ -487,7 +484,7 @@ def shadow_mask(scene, X, Z):
         out |= (t > 0) & (t*S[1] < scene.heights[i][zi])
     return out
 
-def object_shadows(scene):
+def _object_shadows(scene):
     "Ground polygons (as an image mask) of the shadows that the objects in the street cast, from the sun direction."
     cam, S = scene.cam, scene.sun
     im = Image.new('L', (cam.W, cam.H), 0); dr = ImageDraw.Draw(im)
@@ -540,13 +537,13 @@ def texture_bank(size: int=64, per_photo: int=6, seed: int=0):
 def render(scene: Scene, dom: Domain, rng: np.random.Generator):
     "Render `scene` in the style of `dom`: returns the RGB image (uint8), raw label ids (uint8) and instance ids (int32)."
     cam = scene.cam; W, H = cam.W, cam.H
-    prim, drawn = rasterise(scene)
-    world, depth, normal, ground, sky, R = surface(scene, prim, drawn)
+    prim, drawn = _rasterise(scene)
+    world, depth, normal, ground, sky, R = _surface(scene, prim, drawn)
     has = prim > 0; idx = prim[has] - 1
     # labels
     lab = np.full((H, W), ID['sky'], np.uint8)
     X, Z = world[ground][:, 0], world[ground][:, 2]
-    zl = ground_zones(scene, X, Z)
+    zl = _ground_zones(scene, X, Z)
     zl[zl == 200] = ID['ground'] if 'terrain' in dom.exclude else ID['terrain']
     lab[ground] = zl
     inst = np.zeros((H, W), np.int32)
@@ -554,11 +551,11 @@ def render(scene: Scene, dom: Domain, rng: np.random.Generator):
         lab[has] = np.array([p.label for p, _, _ in drawn], np.uint8)[idx]
         inst[has] = np.array([i for _, _, i in drawn])[idx]
     # materials: ground zones get one material per scene, faces bring their own
-    zone_mat = {ID['road']: mat(rng, 'road', tex='asphalt', scale=14, jit=6), LANEMARK: mat(rng, 'mark', tex='asphalt', jit=4),
-                ID['sidewalk']: mat(rng, 'sidewalk', tex='asphalt', scale=14, jit=6), ID['terrain']: mat(rng, 'terrain', tex='foliage', scale=10),
-                ID['ground']: mat(rng, 'ground', tex='asphalt', scale=10), ID['rail track']: mat(rng, 'rail', tex='metal'),
-                ID['parking']: mat(rng, 'road', tex='asphalt', scale=14, jit=10)}
-    mats, mat_idx = [mat(rng, 'veg')], {}                       # entry 0 stands for the sky
+    zone_mat = {ID['road']: _mat(rng, 'road', tex='asphalt', scale=14, jit=6), LANEMARK: _mat(rng, 'mark', tex='asphalt', jit=4),
+                ID['sidewalk']: _mat(rng, 'sidewalk', tex='asphalt', scale=14, jit=6), ID['terrain']: _mat(rng, 'terrain', tex='foliage', scale=10),
+                ID['ground']: _mat(rng, 'ground', tex='asphalt', scale=10), ID['rail track']: _mat(rng, 'rail', tex='metal'),
+                ID['parking']: _mat(rng, 'road', tex='asphalt', scale=14, jit=10)}
+    mats, mat_idx = [_mat(rng, 'veg')], {}                       # entry 0 stands for the sky
     def index(m):
         if id(m) not in mat_idx: mat_idx[id(m)] = len(mats); mats.append(m)
         return mat_idx[id(m)]
@@ -605,7 +602,7 @@ def _photo_look(scene, dom, rng, mats, mi, world, depth, normal, ground, has, sk
     amb = rng.uniform(0.55, 0.7)
     shade = amb + (1 - amb)*1.2*np.clip(normal @ scene.sun, 0, 1)
     g_shade = shade[ground]
-    in_shadow = shadow_mask(scene, X, Z) | object_shadows(scene)[ground]
+    in_shadow = _shadow_mask(scene, X, Z) | _object_shadows(scene)[ground]
     g_shade[in_shadow] = np.minimum(g_shade[in_shadow], amb*dom.shadow/0.5)
     shade[ground] = g_shade
     glow = np.array([m.glow for m in mats])[mi]
@@ -652,7 +649,7 @@ def encode(lab: np.ndarray, fmt: str) -> np.ndarray:
 
 CS_CITIES = dict(train=['aachen', 'bochum', 'bremen', 'cologne', 'darmstadt'], val=['frankfurt', 'lindau', 'munster'])
 
-def sample_paths(fmt: str, index: int, split: str='train'):
+def _sample_paths(fmt: str, index: int, split: str='train'):
     "Relative (image, label) paths of sample `index` in the file layout of GTA5, SYNTHIA or Cityscapes."
     if fmt == 'gta': n = f'{index+1:05d}.png'; return f'images/{n}', f'labels/{n}'
     if fmt == 'synthia': n = f'{index:07d}.png'; return f'RGB/{n}', f'GT/LABELS/{n}'
@@ -681,9 +678,9 @@ def instance_path(label_path: str|Path, # a Cityscapes `*_gtFine_labelIds.png` l
     "Where Cityscapes keeps the instance ids of a label: `*_gtFine_instanceIds.png` beside it."
     return Path(str(label_path).replace('_gtFine_labelIds.png', '_gtFine_instanceIds.png'))
 
-def write_sample(root, dom: Domain, img, lab, inst, index, split='train', label_size=None):
+def _write_sample(root, dom: Domain, img, lab, inst, index, split='train', label_size=None):
     "Write one sample under `root` in `dom`'s dataset layout (Cityscapes: with its instance ids); `label_size` (W, H) stores a mis-sized label like a few GTA5 frames."
-    ip, lp = sample_paths(dom.label_format, index, split)
+    ip, lp = _sample_paths(dom.label_format, index, split)
     root = Path(root); save_png(root/ip, img)
     ids = encode(lab, dom.label_format)
     if dom.label_format == 'synthia':
@@ -713,13 +710,13 @@ DEFAULT_COUNTS = dict(n_gta=1200, n_synthia=600, n_cityscapes_train=800, n_citys
 def _make_one(job):
     "Write the files of one sample that are missing: all of them, none (written by an interrupted earlier build), or only the instance ids (a version-1 build); returns which."
     root, dom, seed, split, i, label_size = job
-    ip, lp = (Path(root)/p for p in sample_paths(dom.label_format, i, split))
+    ip, lp = (Path(root)/p for p in _sample_paths(dom.label_format, i, split))
     extra = [instance_path(lp)] if dom.label_format == 'cityscapes' else []
     missing = [p for p in [ip, lp] + extra if not p.exists()]
     if not missing: return 'none'
     img, lab, inst = sample(dom, seed, i, split)
     if missing != extra:
-        write_sample(root, dom, img, lab, inst, i, split, label_size); return 'sample'
+        _write_sample(root, dom, img, lab, inst, i, split, label_size); return 'sample'
     ids = encode(lab, dom.label_format)                 # the image and label exist: add the instance ids, if they are this label's
     if not np.array_equal(np.asarray(Image.open(lp)), ids):
         raise DataError(f"{lp}: this label is not what the generator renders for it now, so its instance ids cannot be added; "
