@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np, pandas as pd
 import torch, torch.nn.functional as F
 from fastcore.basics import store_attr
+from .data.labels import CLASSES, N_CLASSES, IGNORE, CLASS_SETS   # udalearn before fastai: it filters a torch warning fastai triggers
 from fastai.learner import Metric
-from .data.labels import CLASSES, N_CLASSES, IGNORE, CLASS_SETS
 
 # %% auto #0
 __all__ = ['ConfusionMatrix', 'MIoU', 'plot_confusion', 'plot_iou']
