@@ -17,10 +17,11 @@ from .labels import CITYSCAPES_LUT, SYNTHIA_ID2TRAIN
 
 # %% auto #0
 __all__ = ['ID', 'LANEMARK', 'CS2SYNTHIA', 'CS_PALETTE', 'NAT', 'GAME', 'BUILDING_COLS', 'CAR_COLS', 'HEAVY_COLS', 'CLOTH_COLS',
-           'SIGN_COLS', 'DENSITY', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS', 'ADDED_FILES',
-           'DEFAULT_COUNTS', 'Camera', 'clip_near', 'Material', 'Part', 'box', 'board', 'Domain', 'gta_domain',
-           'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene', 'texture_bank', 'render',
-           'encode', 'instance_ids', 'instance_path', 'sample', 'build_minicity', 'minicity_root', 'get_minicity']
+           'SIGN_COLS', 'DENSITY', 'REAL_SIZES', 'TEXTURE_SOURCES', 'CS_CITIES', 'MINICITY_VERSION', 'ADDED_KNOBS',
+           'ADDED_FILES', 'DEFAULT_COUNTS', 'Camera', 'clip_near', 'Material', 'Part', 'box', 'board', 'Domain',
+           'gta_domain', 'synthia_domain', 'cityscapes_domain', 'minicity_domains', 'Scene', 'make_scene',
+           'texture_bank', 'render', 'encode', 'instance_ids', 'instance_path', 'sample', 'build_minicity',
+           'minicity_root', 'get_minicity']
 
 # %% ../../nbs/03_data.minicity.ipynb #fc238cd2
 ID = {l.name: l.id for l in cs_labels.labels if l.id >= 0}   # Cityscapes raw ids by name: ID['road'] == 7
@@ -292,6 +293,8 @@ def cityscapes_domain(**kw):
 def minicity_domains(gta: dict|None=None, synthia: dict|None=None, cityscapes: dict|None=None) -> dict:
     "The three MiniCity domains with optional per-domain overrides of `Domain` knobs, e.g. `cityscapes=dict(texture_mix=0.5)`."
     return dict(gta=gta_domain(**(gta or {})), synthia=synthia_domain(**(synthia or {})), cityscapes=cityscapes_domain(**(cityscapes or {})))
+
+REAL_SIZES = dict(gta=(1914, 1052), synthia=(1280, 760), cityscapes=(2048, 1024))   # (W, H) of GTA5, SYNTHIA-RAND-CITYSCAPES and Cityscapes frames
 
 # %% ../../nbs/03_data.minicity.ipynb #33dc7385
 @dataclass
@@ -624,7 +627,8 @@ def _ego(rng, col, lab, dom):
     lab[hood] = ID['ego vehicle']
     col[hood] = np.array([0.16, 0.17, 0.19])*(1 + 0.6*np.exp(-((u[hood] - W/2)/(W/5))**2))[:, None]
     wl, wr = rng.uniform(1, 4), rng.uniform(1, 4)
-    border = (u < wl + 3*v/H) | (u > W - 1 - wr - 3*v/H)
+    s = W/512                                                    # widths in pixels of a 512-wide frame: the same share of the image at any size
+    border = (u < s*wl + s*3*v/H) | (u > W - 1 - s*wr - s*3*v/H)
     lab[border], col[border] = ID['rectification border'], 0.
     return col
 
