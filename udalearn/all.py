@@ -19,4 +19,5 @@ from .clan import *
 from .mic import *
 from .hrda import *
 from .prototypes import *
+from .reproduce import *
 from .pretrain import *
