@@ -21,8 +21,8 @@ from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['HRDA_MARGINS', 'THIN_CLASSES', 'crop_box', 'slide_boxes', 'fuse_scales', 'slide_logits', 'hrda_loss', 'HRDALoss',
-           'HRDA', 'pseudo_margins', 'saved_activation_bytes', 'activation_memory', 'show_crops', 'show_windows',
-           'show_scales', 'show_attention', 'attention_by_class', 'HRDAWatch']
+           'HRDA', 'pseudo_margins', 'activation_memory', 'show_crops', 'show_windows', 'show_scales', 'show_attention',
+           'attention_by_class', 'HRDAWatch']
 
 # %% ../nbs/14_hrda.ipynb #4231d422
 def crop_box(size: tuple,                      # (H, W) of the image the box lies in
@@ -244,7 +244,7 @@ def pseudo_margins(image_size: tuple,              # (H, W) of the target images
     return tuple(int(round(m*f)) for m, f in zip(margins, (H/bh, H/bh, W/bw, W/bw)))
 
 # %% ../nbs/14_hrda.ipynb #14294c8b
-def saved_activation_bytes(step,                          # () → a scalar loss: the forward part of one training step
+def _saved_activation_bytes(step,                          # () → a scalar loss: the forward part of one training step
                            model: nn.Module|None=None,    # its parameters and buffers are not activations: left out
                           ) -> int:
     "Bytes of the tensors autograd keeps for the backward pass of `step` (each storage once), counted with `torch.autograd.graph.saved_tensors_hooks`; the backward pass runs too."
@@ -265,7 +265,7 @@ def activation_memory(model: nn.Module,     # the plain encoder–decoder (a `DA
                       seed: int=0,
                       **hrda_kwargs,        # for `HRDA` (e.g. `scale`)
                      ) -> dict:
-    "MB of activations one supervised training step keeps for backward (`saved_activation_bytes`): DAFormer on the outer crops, HRDA on the same crops, DAFormer on them at the context's scale (the resolution it normally trains at); and the ratios."
+    "MB of activations one supervised training step keeps for backward (`_saved_activation_bytes`): DAFormer on the outer crops, HRDA on the same crops, DAFormer on them at the context's scale (the resolution it normally trains at); and the ratios."
     g = torch.Generator().manual_seed(seed)
     x, y = torch.randn(bs, 3, *crop, generator=g), torch.randint(0, model.n_classes, (bs, *crop), generator=g)
     hrda = HRDA(model, crop=crop, **hrda_kwargs).train()
@@ -273,9 +273,9 @@ def activation_memory(model: nn.Module,     # the plain encoder–decoder (a `DA
     xs, ys = F.interpolate(x, size=small, mode='bilinear', align_corners=False), y[:, :small[0], :small[1]]
     mb = lambda b: b/2**20
     res = dict(crop=list(crop), bs=bs, context=list(small),
-               daformer_mb=mb(saved_activation_bytes(lambda: seg_ce(model(x), y), model)),
-               hrda_mb=mb(saved_activation_bytes(lambda: hrda.seg_loss(hrda(x), y, reduction='valid'), hrda)),
-               daformer_context_mb=mb(saved_activation_bytes(lambda: seg_ce(model(xs), ys), model)))
+               daformer_mb=mb(_saved_activation_bytes(lambda: seg_ce(model(x), y), model)),
+               hrda_mb=mb(_saved_activation_bytes(lambda: hrda.seg_loss(hrda(x), y, reduction='valid'), hrda)),
+               daformer_context_mb=mb(_saved_activation_bytes(lambda: seg_ce(model(xs), ys), model)))
     return dict(res, hrda_vs_daformer=res['hrda_mb']/res['daformer_mb'], hrda_vs_daformer_context=res['hrda_mb']/res['daformer_context_mb'])
 
 # %% ../nbs/14_hrda.ipynb #7f4a772e
