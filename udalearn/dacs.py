@@ -14,15 +14,15 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .metrics import ConfusionMatrix
 from .learner import upsample, seg_ce, full_logits
+from .distributed import synced, global_mean, gather_rows, rand_rows, process_rank
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'margin_mask', 'pseudo_label_quality', 'score_logits',
-           'pseudo_quality_summary', 'pseudo_class_table', 'class_mix_masks', 'mix', 'rgb_to_hsv', 'hsv_to_rgb',
-           'color_jitter', 'blur_kernel_size', 'gaussian_blur', 'strong_augment', 'student_loss', 'DACS', 'show_mix',
-           'show_snapshots', 'plot_confidence', 'plot_pseudo_quality', 'watch_set', 'dacs_callbacks',
-           'score_predictions']
+__all__ = ['ema_update', 'teacher_mode', 'pseudo_label', 'pseudo_weight', 'margin_mask', 'pseudo_label_quality',
+           'pseudo_quality_summary', 'pseudo_class_table', 'class_mix_masks', 'mix', 'color_jitter', 'gaussian_blur',
+           'strong_augment', 'student_loss', 'DACS', 'show_mix', 'show_snapshots', 'plot_confidence',
+           'plot_pseudo_quality', 'watch_set', 'dacs_callbacks', 'score_predictions']
 
 # %% ../nbs/10_dacs.ipynb #649bb307
 @torch.no_grad()
@@ -53,7 +53,7 @@ def pseudo_label(logits: torch.Tensor,     # teacher logits `B×C×h×w`
     "Pseudo-labels `B×H×W`, confidences `B×H×W` and the batch weight q = share of pixels with confidence ≥ `threshold`."
     p = F.softmax((upsample(logits, size) if size is not None else logits).float(), 1)   # fp32 under mixed precision too
     conf, lbl = p.max(1)
-    return lbl, conf, (conf >= threshold).float().mean()
+    return lbl, conf, global_mean((conf >= threshold).float())   # under torchrun: the share over the whole batch
 
 def pseudo_weight(q, shape,                # the batch weight (or per-pixel weights `B×H×W`) and the `B×H×W` shape
                   ignore_top: int=0,       # rows at the top that get weight 0
@@ -92,7 +92,7 @@ def pseudo_label_quality(lbl: torch.Tensor,      # pseudo-labels `B×H×W`
     return {k: ConfusionMatrix(n_classes).update(lbl, t).counts.cpu() for k, t in (('all', target), ('sure', sure_target))}
 
 @torch.no_grad()
-def score_logits(logits: torch.Tensor,      # a teacher's logits `B×C×h×w`
+def _score_logits(logits: torch.Tensor,      # a teacher's logits `B×C×h×w`
                  target: torch.Tensor,      # the true labels `B×H×W`
                  threshold: float=0.968,    # the confidence that counts a pixel as reliable
                 ) -> dict:
@@ -144,6 +144,7 @@ def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
                     generator: torch.Generator|None=None,
                    ) -> torch.Tensor:
     "ClassMix masks `B×H×W` (bool): for each image, its pixels of ⌈n/2⌉ classes chosen among the n of the batch (or image)."
+    if synced(): return _class_mix_masks_global(y, mode, generator)
     masks = []
     batch_classes = torch.unique(y) if mode == 'batch' else None
     for yi in y:
@@ -153,6 +154,19 @@ def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
         masks.append(torch.isin(yi, pick))
     return torch.stack(masks)
 
+def _class_mix_masks_global(y, mode, generator):
+    "`class_mix_masks` of this process's images when the batch is split over processes: the classes of every image of the whole batch are gathered, classes are drawn for all images in batch order — the draws one process makes — and this process keeps its own masks."
+    present = torch.zeros(len(y), 256, dtype=torch.bool, device=y.device).scatter_(1, y.flatten(1).long(), True)   # B×256: the label values of each image (255 too)
+    present = gather_rows(present)                                   # the whole batch, in order
+    first, masks = process_rank()*len(y), []
+    batch_classes = torch.nonzero(present.any(0)).flatten()         # = torch.unique of the whole batch
+    for j in range(len(present)):
+        classes = batch_classes if mode == 'batch' else torch.nonzero(present[j]).flatten()
+        n = len(classes)
+        pick = classes[torch.randperm(n, generator=generator)[:(n + n % 2)//2].to(classes.device)]
+        if first <= j < first + len(y): masks.append(torch.isin(y[j - first], pick))
+    return torch.stack(masks)
+
 def mix(mask: torch.Tensor,                   # `B×H×W` bool: where to take `a`
         a: torch.Tensor, b: torch.Tensor,     # images `B×C×H×W` or maps `B×H×W`
        ) -> torch.Tensor:
@@ -160,7 +174,7 @@ def mix(mask: torch.Tensor,                   # `B×H×W` bool: where to take `a
     return torch.where(mask if a.ndim == mask.ndim else mask[:, None], a, b)
 
 # %% ../nbs/10_dacs.ipynb #adc71982
-def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
+def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     "RGB in [0, 1] → HSV with hue in [0, 2π), `B×3×H×W`."
     r, g, b = x.unbind(1)
     mx, mn = x.max(1).values, x.min(1).values
@@ -171,7 +185,7 @@ def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     s = torch.where(mx > 0, d/torch.where(mx > 0, mx, torch.ones_like(mx)), torch.zeros_like(mx))
     return torch.stack([h, s, mx], 1)
 
-def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
+def _hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     "HSV (hue in radians) → RGB in [0, 1], `B×3×H×W`."
     h, s, v = x.unbind(1)
     h = (h % (2*math.pi))/(math.pi/3)
@@ -184,28 +198,28 @@ def color_jitter(x: torch.Tensor,               # images in [0, 1], `B×3×H×W`
                  generator: torch.Generator|None=None) -> torch.Tensor:
     "kornia-0.5-style `ColorJitter(s, s, s, s)`: per-image factors, the four operations in a random order."
     B, s, dev = x.shape[0], strength, x.device
-    u = lambda lo, hi: (torch.rand(B, 1, 1, 1, generator=generator)*(hi - lo) + lo).to(dev)
+    u = lambda lo, hi: (rand_rows(B, 1, 1, 1, generator=generator)*(hi - lo) + lo).to(dev)   # per image: under torchrun, this process's rows of the whole batch's draw
     bright, contrast, sat, hue = u(-s, s), u(max(0, 1 - s), 1 + s), u(max(0, 1 - s), 1 + s), u(-s, s)
     def saturation(x):
-        hsv = rgb_to_hsv(x); return hsv_to_rgb(torch.cat([hsv[:, :1], (hsv[:, 1:2]*sat).clamp(0, 1), hsv[:, 2:]], 1))
+        hsv = _rgb_to_hsv(x); return _hsv_to_rgb(torch.cat([hsv[:, :1], (hsv[:, 1:2]*sat).clamp(0, 1), hsv[:, 2:]], 1))
     def hue_shift(x):
-        hsv = rgb_to_hsv(x); return hsv_to_rgb(torch.cat([hsv[:, :1] + hue*2*math.pi, hsv[:, 1:]], 1))
+        hsv = _rgb_to_hsv(x); return _hsv_to_rgb(torch.cat([hsv[:, :1] + hue*2*math.pi, hsv[:, 1:]], 1))
     ops = [lambda x: (x + bright).clamp(0, 1), lambda x: (x*contrast).clamp(0, 1), saturation, hue_shift]
     for k in torch.randperm(4, generator=generator).tolist(): x = ops[k](x)
     return x
 
-def blur_kernel_size(side: int) -> int:
+def _blur_kernel_size(side: int) -> int:
     "About 10 % of `side`, forced odd (the reference: 51 for 512, 103 for 1024)."
     k = math.ceil(0.1*side)
     return k if k % 2 else k - 1
 
 def gaussian_blur(x: torch.Tensor,              # images `B×C×H×W`
                   sigma: torch.Tensor,          # one σ per image, `B`
-                  kernel: tuple|None=None,      # (ky, kx); default `blur_kernel_size` of each side
+                  kernel: tuple|None=None,      # (ky, kx); default `_blur_kernel_size` of each side
                  ) -> torch.Tensor:
     "Separable Gaussian blur with a σ per image and reflected borders."
     B, C, H, W = x.shape
-    ky, kx = kernel or (blur_kernel_size(H), blur_kernel_size(W))
+    ky, kx = kernel or (_blur_kernel_size(H), _blur_kernel_size(W))
     def k1d(k):
         t = torch.arange(k, device=x.device, dtype=x.dtype) - (k - 1)/2
         g = torch.exp(-t[None]**2/(2*sigma.to(x)[:, None]**2)); return g/g.sum(1, keepdim=True)   # B×k
@@ -225,7 +239,7 @@ def strong_augment(x: torch.Tensor,            # images in [0, 1], `B×3×H×W`
     do_jitter, do_blur = torch.rand(2, generator=generator).tolist()
     if jitter and do_jitter > jitter_p: x = color_jitter(x, jitter, generator)
     if blur and do_blur > 0.5:
-        s = torch.rand(x.shape[0], generator=generator)*(sigma[1] - sigma[0]) + sigma[0]
+        s = rand_rows(x.shape[0], generator=generator)*(sigma[1] - sigma[0]) + sigma[0]
         x = gaussian_blur(x, s)
     return x
 
@@ -326,7 +340,7 @@ class DACS(Callback):
             with self.learn.autocast(): logits = self.teacher_predict(x)
             lbl, conf, _ = pseudo_label(logits[:4], x.shape[-2:], self.threshold)   # the pictures show the first few
             self.snapshots[self.learn.it] = (lbl.to(torch.uint8).cpu(), (conf >= self.threshold).cpu())
-            if self.watch_labels is not None: self.quality[self.learn.it] = score_logits(logits, self.watch_labels.to(logits.device), self.threshold)
+            if self.watch_labels is not None: self.quality[self.learn.it] = _score_logits(logits, self.watch_labels.to(logits.device), self.threshold)
 
     def save_pictures(self, out):
         "Write the last mixed batch, the watched pseudo-labels, the confidence weight and the pseudo-labels' quality as PNGs (weight and quality as JSON too) into `out`."
@@ -448,7 +462,7 @@ def score_predictions(learn,                  # a learner with a target validati
     model = copy.deepcopy(learn.model)                 # a copy: teacher mode moves BN statistics, and the learner keeps its mode
     teacher_mode(model) if mode == 'teacher' else model.eval()
     y = w['watch_labels'].to(next(model.parameters()).device)
-    return score_logits(full_logits(model, learn.normalize(w['watch'].to(y.device))), y, threshold)
+    return _score_logits(full_logits(model, learn.normalize(w['watch'].to(y.device))), y, threshold)
 
 register_method(Method('dacs', callbacks=dacs_callbacks, recipe=dict(warmup=0), step_ratio=True,
                        description='DACS: EMA teacher, ClassMix, strong augmentation (no warm-up)'))
