@@ -20,16 +20,15 @@ from .dacs import DACS, ema_update, teacher_mode, strong_augment, watch_set
 from .daformer import downscale_label_ratio
 
 # %% auto #0
-__all__ = ['FEATURE_MAPS', 'CONTRAST_VARIANTS', 'ProjHead', 'contrast_input', 'pixel_set', 'image_class_means', 'momentum_update',
-           'update_stats', 'ClassFeatureStats', 'proto_distances', 'proto_weights', 'rectify', 'rce_loss',
-           'proto_consistency', 'proto_cl', 'dist_cl', 'bank_cl', 'proto_reg', 'contrastive_loss', 'ProDA', 'SePiCo',
-           'pixel_features', 'show_embeddings', 'show_class_maps', 'show_rectification', 'plot_rectification']
+__all__ = ['FEATURE_MAPS', 'CONTRAST_VARIANTS', 'ProjHead', 'update_stats', 'ClassFeatureStats', 'proto_distances',
+           'proto_weights', 'rectify', 'proto_cl', 'dist_cl', 'bank_cl', 'ProDA', 'SePiCo', 'show_embeddings',
+           'show_class_maps', 'show_rectification', 'plot_rectification']
 
 # %% ../nbs/15_prototypes.ipynb #c8761bdb
 class ProjHead(nn.Module):
     "SePiCo's projection head: two 1×1 convolutions with BatchNorm and ReLU (`in_ch` → `mid` → `dim`), then L2 normalisation over the channels."
     def __init__(self,
-                 in_ch: int,              # channels of the map it reads (see `contrast_input`)
+                 in_ch: int,              # channels of the map it reads (see `_contrast_input`)
                  dim: int=512,            # channels of the projected features (reference: 512)
                  mid: int|None=None):     # middle width (reference: `in_ch`//4 for the four concatenated stages, else `in_ch`)
         super().__init__()
@@ -40,7 +39,7 @@ class ProjHead(nn.Module):
 
 FEATURE_MAPS = ('concat', 'last', 'dec')
 
-def contrast_input(out: dict,                 # a model's output with `features=True`: `{'out', 'feats', 'dec'}`
+def _contrast_input(out: dict,                 # a model's output with `features=True`: `{'out', 'feats', 'dec'}`
                    features: str='concat',    # 'concat', 'last' or 'dec' (see above)
                   ) -> torch.Tensor:
     "The feature map a method reads from the forward contract's dict: the encoder stages resized to the first one's grid and concatenated, the last stage, or the decoder's fused map."
@@ -50,7 +49,7 @@ def contrast_input(out: dict,                 # a model's output with `features=
     if features == 'last': return feats[-1]
     return torch.cat([upsample(f, feats[0].shape[-2:]) for f in feats], 1)   # B×ΣC_i×h_0×w_0
 
-def pixel_set(feat: torch.Tensor,            # features `B×A×h×w`
+def _pixel_set(feat: torch.Tensor,            # features `B×A×h×w`
               labels: torch.Tensor,          # labels `B×H×W` (`IGNORE` allowed), H a multiple of h
               min_ratio: float=0.75,         # a cell keeps its majority class only if it covers this share
               n_classes: int=N_CLASSES) -> tuple:
@@ -62,7 +61,7 @@ def pixel_set(feat: torch.Tensor,            # features `B×A×h×w`
     return f[keep], lbl[keep]
 
 # %% ../nbs/15_prototypes.ipynb #170c8223
-def image_class_means(feat: torch.Tensor,      # features `B×A×h×w`
+def _image_class_means(feat: torch.Tensor,      # features `B×A×h×w`
                       labels: torch.Tensor,    # labels `B×h×w` on the same grid (e.g. the teacher's argmax)
                       n_classes: int=N_CLASSES,
                       min_pixels: int=10,      # a class counts in an image with at least this many cells
@@ -77,9 +76,9 @@ def image_class_means(feat: torch.Tensor,      # features `B×A×h×w`
         for k in torch.nonzero(n >= min_pixels).flatten().tolist(): vecs.append(s[k]/n[k]); ids.append(k)
     return (torch.stack(vecs) if vecs else feat.new_zeros(0, feat.shape[1])), ids
 
-def momentum_update(protos: torch.Tensor,     # prototypes `C×A`
+def _momentum_update(protos: torch.Tensor,     # prototypes `C×A`
                     counts: torch.Tensor,     # vectors each has received, `C`
-                    vectors: torch.Tensor,    # new evidence `K×A` (`image_class_means`)
+                    vectors: torch.Tensor,    # new evidence `K×A` (`_image_class_means`)
                     ids: list,                # their classes
                     momentum: float=1e-4,     # λ (ProDA: 1e-4)
                     n_mean: int=100,          # a class's first `n_mean` vectors are averaged (ProDA's `start_mean`)
@@ -167,7 +166,7 @@ def rectify(probs: torch.Tensor,       # the teacher's class probabilities `B×C
     conf, lbl = (r/r.sum(1, keepdim=True).clamp(min=1e-12)).max(1)
     return lbl, conf
 
-def rce_loss(logits: torch.Tensor,     # student logits `B×C×h×w` (up-sampled to the labels)
+def _rce_loss(logits: torch.Tensor,     # student logits `B×C×h×w` (up-sampled to the labels)
              labels: torch.Tensor,     # pseudo-labels `B×H×W`, `IGNORE` where not trusted
              clamp: float=1e-4,        # the one-hot's floor: log(1e-4) bounds the loss per pixel
             ) -> torch.Tensor:
@@ -177,7 +176,7 @@ def rce_loss(logits: torch.Tensor,     # student logits `B×C×h×w` (up-sampled
     onehot = F.one_hot(torch.where(ok, labels, 0).long(), p.shape[1]).permute(0, 3, 1, 2).float().clamp(min=clamp, max=1.)
     return ((-(p*onehot.log()).sum(1))*ok).sum()/(ok.sum() + 1e-6)
 
-def proto_consistency(student_dist: torch.Tensor,   # distances of the student's strong-view features `B×C×h×w`
+def _proto_consistency(student_dist: torch.Tensor,   # distances of the student's strong-view features `B×C×h×w`
                       teacher_dist: torch.Tensor,   # distances of the teacher's weak-view features, same grid
                       temperature: float=1.,
                       mask: torch.Tensor|None=None, # `B×1×h×w`: pixels the views share (default: all)
@@ -223,26 +222,26 @@ def bank_cl(z: torch.Tensor, y: torch.Tensor,
         losses.append(F.softplus(neg - sims[k][i]).mean(1))               # −log(e^s/(e^s + Σ e^neg)) = softplus(neg − s)
     return torch.cat(losses).mean()
 
-def proto_reg(z: torch.Tensor, mean: torch.Tensor, temperature: float=100.) -> torch.Tensor:
+def _proto_reg(z: torch.Tensor, mean: torch.Tensor, temperature: float=100.) -> torch.Tensor:
     "SePiCo's regulariser: Σ_k log softmax_k(z̄·μ_k/τ)/(C·ln C) for the batch's mean feature z̄ (the code's term, sign included)."
     C = len(mean)
     return F.log_softmax(z.float().mean(0, keepdim=True) @ mean.float().T/temperature, 1).sum()/(C*math.log(C))
 
 CONTRAST_VARIANTS = ('dist', 'bank', 'proto')
 
-def contrastive_loss(z: torch.Tensor, y: torch.Tensor,
+def _contrastive_loss(z: torch.Tensor, y: torch.Tensor,
                      stats: ClassFeatureStats,   # the source's class statistics
                      variant: str='dist',        # 'dist', 'bank' or 'proto'
                      temperature: float=100.,
                      ratio: float=1.,            # DistCL's variance scale
-                     reg_weight: float=1.,       # weight of `proto_reg` (reference: 1.0)
+                     reg_weight: float=1.,       # weight of `_proto_reg` (reference: 1.0)
                     ) -> torch.Tensor:
     "One SePiCo term on labelled pixels `z` `N×A`: the variant's loss plus the regulariser; 0 (with a graph) when no pixel is labelled."
     if variant not in CONTRAST_VARIANTS: raise ValueError(f"variant must be one of {CONTRAST_VARIANTS}, not {variant!r}")
     if len(z) == 0: return z.sum()*0.
     loss = (dist_cl(z, y, stats.mean, stats.var, temperature, ratio) if variant == 'dist' else
             bank_cl(z, y, stats.banks(), temperature) if variant == 'bank' else proto_cl(z, y, stats.mean, temperature))
-    return loss + reg_weight*proto_reg(z, stats.mean, temperature) if reg_weight else loss
+    return loss + reg_weight*_proto_reg(z, stats.mean, temperature) if reg_weight else loss
 
 # %% ../nbs/15_prototypes.ipynb #33e234a3
 def _host(learn, who: str) -> DACS:
@@ -302,7 +301,7 @@ class ProDA(Callback):
     def target_labels(self, xt: torch.Tensor) -> tuple:
         "DACS's `label_fn`: corrected pseudo-labels, their confidences and the weight q (share ≥ DACS's threshold) for the target crops."
         r = self.correct(_teacher_features(self.host, xt), xt.shape[-2:])
-        self.pending = image_class_means(r['feat'], r['logits'].argmax(1), len(self.protos), self.min_pixels)   # applied after the step's losses
+        self.pending = _image_class_means(r['feat'], r['logits'].argmax(1), len(self.protos), self.min_pixels)   # applied after the step's losses
         self.teacher_dist = r['dist']
         self.log.append(dict(it=self.learn.it, changed=float((r['after'] != r['before']).float().mean())))
         self.last = {k: r[k][:4].detach() for k in ('before', 'after')}
@@ -314,11 +313,11 @@ class ProDA(Callback):
         if (self.rce or self.consistency) and self.teacher_dist is not None:
             out = learn.model(_augment(learn, learn.xt, self.jitter, self.jitter_p, self.blur), features=True)
             if self.consistency:
-                learn.add_loss('proto_consist', proto_consistency(proto_distances(out['dec'], self.protos), self.teacher_dist, self.temperature), self.consistency)
+                learn.add_loss('proto_consist', _proto_consistency(proto_distances(out['dec'], self.protos), self.teacher_dist, self.temperature), self.consistency)
             if self.rce:
                 t = self.host.target
-                learn.add_loss('rce', rce_loss(out['out'], torch.where(t['weight'] > 0, t['labels'], IGNORE)), self.rce)
-        self.protos, self.counts = momentum_update(self.protos, self.counts, *self.pending, self.momentum, self.n_mean)
+                learn.add_loss('rce', _rce_loss(out['out'], torch.where(t['weight'] > 0, t['labels'], IGNORE)), self.rce)
+        self.protos, self.counts = _momentum_update(self.protos, self.counts, *self.pending, self.momentum, self.n_mean)
         self.pending = self.teacher_dist = None
 
     @torch.no_grad()
@@ -402,22 +401,22 @@ class SePiCo(Callback):
 
     def contrast(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         "The contrastive term of projected features `B×dim×h×w` with labels at the crop's size."
-        f, y = pixel_set(z.float(), labels, self.min_ratio, len(self.stats.mean))
-        return contrastive_loss(f, y, self.stats, self.variant, self.temperature, self.ratio, self.reg_weight)
+        f, y = _pixel_set(z.float(), labels, self.min_ratio, len(self.stats.mean))
+        return _contrastive_loss(f, y, self.stats, self.variant, self.temperature, self.ratio, self.reg_weight)
 
     def after_loss(self):
         if not self.training or self.learn.xt is None: return
         learn, host = self.learn, self.host
         xs, ys = learn.xb[0], learn.yb[0]
-        t_in = contrast_input(_teacher_features(host, xs), self.feature_map)
+        t_in = _contrast_input(_teacher_features(host, xs), self.feature_map)
         if self.proj is None: self._build(t_in.shape[1], device=t_in.device)
-        with torch.no_grad(): self.stats.update(*pixel_set(self.ema_proj.train()(t_in).float(), ys, self.min_ratio, len(self.stats.mean)))
+        with torch.no_grad(): self.stats.update(*_pixel_set(self.ema_proj.train()(t_in).float(), ys, self.min_ratio, len(self.stats.mean)))
         self.last = dict(xs=learn.denormalize(xs[:4]).clamp(0, 255).byte().cpu(), ys=ys[:4].cpu())
         if learn.it < self.start: return
-        learn.add_loss('cl_src', self.contrast(self.proj(contrast_input(learn.pred, self.feature_map)), ys), self.weight)
+        learn.add_loss('cl_src', self.contrast(self.proj(_contrast_input(learn.pred, self.feature_map)), ys), self.weight)
         t = host.target
         out = learn.model(_augment(learn, learn.xt, self.jitter, self.jitter_p, self.blur), features=True)
-        learn.add_loss('cl_tgt', self.contrast(self.proj(contrast_input(out, self.feature_map)), torch.where(t['weight'] > 0, t['labels'], IGNORE)), self.weight)
+        learn.add_loss('cl_tgt', self.contrast(self.proj(_contrast_input(out, self.feature_map)), torch.where(t['weight'] > 0, t['labels'], IGNORE)), self.weight)
 
     def before_step(self):
         "Step the head's optimiser with the lr of the learner's head groups (the same schedule), through the learner's gradient scaler in fp16."
@@ -442,10 +441,10 @@ class SePiCo(Callback):
 
 # %% ../nbs/15_prototypes.ipynb #3cb4d8ff
 @torch.no_grad()
-def pixel_features(model: nn.Module,
+def _pixel_features(model: nn.Module,
                    x: torch.Tensor,               # normalised images `B×3×H×W`
                    y: torch.Tensor,               # their labels `B×H'×W'` (H' a multiple of the feature grid)
-                   features: str='dec',           # which map (`contrast_input`)
+                   features: str='dec',           # which map (`_contrast_input`)
                    head: nn.Module|None=None,     # e.g. SePiCo's projection head
                    min_ratio: float=0.75) -> tuple:
     "Features `N×A` and labels `N` of the labelled feature cells of images `x`, the model (and head) in eval mode."
@@ -453,11 +452,11 @@ def pixel_features(model: nn.Module,
     modes = [m.training for m in modules]
     for m in modules: m.eval()
     try:
-        z = contrast_input(model(x, features=True), features)
+        z = _contrast_input(model(x, features=True), features)
         if head is not None: z = head(z)
     finally:
         for m, t in zip(modules, modes): m.train(t)
-    return pixel_set(z.float(), y.long(), min_ratio)
+    return _pixel_set(z.float(), y.long(), min_ratio)
 
 def _sample_pixels(y: torch.Tensor,           # labels `N`
                   per_class: int=40,         # at most this many per class
@@ -502,7 +501,7 @@ def _domain_features(learn, inputs: dict, features: str='dec', head=None, per_cl
     dev = next(learn.model.parameters()).device
     fs, ls, ds = [], [], []
     for d, x, y in (('source', inputs['xs'], inputs['ys']), ('target', inputs['xt'], inputs['yt'])):
-        f, l = pixel_features(learn.model, learn.normalize(x.to(dev)), y.to(dev), features, head)
+        f, l = _pixel_features(learn.model, learn.normalize(x.to(dev)), y.to(dev), features, head)
         i = _sample_pixels(l, per_class, seed)
         fs.append(f[i].cpu()); ls.append(l[i].cpu()); ds += [d]*len(i)
     return torch.cat(fs).numpy(), torch.cat(ls).numpy(), np.array(ds)
@@ -610,7 +609,7 @@ def _sepico_similarity(self, images: torch.Tensor) -> torch.Tensor:
     x = learn.normalize(images.to(next(learn.model.parameters()).device))
     modes = learn.model.training, self.proj.training
     learn.model.eval(); self.proj.eval()
-    z = self.proj(contrast_input(learn.model(x, features=True), self.feature_map)).float()
+    z = self.proj(_contrast_input(learn.model(x, features=True), self.feature_map)).float()
     learn.model.train(modes[0]); self.proj.train(modes[1])
     return torch.einsum('bahw,ca->bchw', z, F.normalize(self.stats.mean, dim=1)).cpu()
 SePiCo.similarity = _sepico_similarity
