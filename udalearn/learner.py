@@ -14,11 +14,11 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
+from .core import atomic_write   # udalearn before fastai: it filters a torch warning fastai triggers
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException
 from fastai.optimizer import OptimWrapper
 import fastai.callback.progress  # progress bars and `no_bar`, as fastai.vision.all would bring
-from .core import atomic_write
 from .data.labels import IGNORE, N_CLASSES, colorize, CLASSES
 from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
