@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
+from .data.labels import IGNORE, colorize   # udalearn before fastai: it filters a torch warning fastai triggers
 from fastai.callback.core import Callback
-from .data.labels import IGNORE, colorize
 from .learner import upsample
 from .advent import Discriminators, bce_map
 
