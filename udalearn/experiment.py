@@ -22,11 +22,9 @@ from .metrics import ConfusionMatrix
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig',
            'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method',
-           'part_kwargs', 'compose_methods', 'split_methods', 'method_spec', 'check_method_kwargs', 'check_kinds',
-           'method_sizes', 'method_config', 'make_dls', 'StepTimer', 'run_weights', 'model_state', 'run_recipe',
-           'resolved', 'make_learner', 'portable', 'config_changes', 'reset_peak_memory', 'peak_memory_mb', 'holds_run',
-           'train_run', 'load_run', 'read_config', 'adapt_bn', 'write_predictions', 'measure_loader', 'step_cost_ratio',
-           'bench', 'minicity_changes', 'machine_info', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+           'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config', 'make_dls',
+           'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
+           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -139,14 +137,14 @@ def get_method(name: str) -> Method:
     names = name.split('+')
     for n in names:
         if n not in METHODS: raise ValueError(f"unknown method {n!r}; known: {', '.join(METHODS)} (and sums of them, e.g. daformer+mic)")
-    return METHODS[name] if len(names) == 1 else compose_methods([METHODS[n] for n in names])
+    return METHODS[name] if len(names) == 1 else _compose_methods([METHODS[n] for n in names])
 
 def part_kwargs(kwargs: dict, part: str, first: bool) -> dict:
     "The arguments of one method of a sum: `mic.ratio` → `ratio` for `mic`; keys without a prefix belong to the first method."
     own = {k.split('.', 1)[1]: v for k, v in kwargs.items() if k.split('.', 1)[0] == part and '.' in k}
     return {**({k: v for k, v in kwargs.items() if '.' not in k} if first else {}), **own}
 
-def compose_methods(parts: list) -> Method:
+def _compose_methods(parts: list) -> Method:
     "A method that is the sum of `parts`: all their callbacks (each with its own arguments, see `part_kwargs`), the first sampler, model and loss they define, their recipes merged in order."
     if len({p.name for p in parts}) < len(parts): raise ValueError(f"method {'+'.join(p.name for p in parts)}: a method appears twice")
     if any(p.oracle for p in parts): raise ValueError('the oracle trains on target labels: it adds up with no method')
@@ -185,7 +183,7 @@ def method_spec(spec: str) -> tuple:
     if not names: raise ValueError(f"method {spec!r}: no method named")
     return '+'.join(names), kwargs
 
-def check_method_kwargs(cfg) -> None:
+def _check_method_kwargs(cfg) -> None:
     "Raise `ValueError` unless `cfg.method` is registered and its callbacks accept `cfg.method_kwargs` (made once, without a learner, to see)."
     method = get_method(cfg.method)
     if not cfg.method_kwargs: return
@@ -221,10 +219,10 @@ def method_sizes(cfg: RunConfig) -> RunConfig:
     return replace(cfg, crop=size(cfg.crop), source_scale=size(cfg.source_scale), target_scale=size(cfg.target_scale), resolution=f)
 
 def method_config(cfg, spec: str):
-    "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `check_method_kwargs`."
+    "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `_check_method_kwargs`."
     name, kwargs = method_spec(spec)
     cfg = method_sizes(replace(cfg, method=name, method_kwargs={**cfg.method_kwargs, **kwargs}))
-    check_method_kwargs(cfg)
+    _check_method_kwargs(cfg)
     return cfg
 
 # %% ../nbs/08_experiment.ipynb #882ced73
@@ -254,14 +252,14 @@ class StepTimer:
     def mean(self): return self.t/max(self.n, 1)
 
 # %% ../nbs/08_experiment.ipynb #cbc5fc05
-def run_weights(run: str|Path) -> Path:
+def _run_weights(run: str|Path) -> Path:
     "The trained weights of a run: its `model.pth`, else its newest checkpoint; a weights or checkpoint file is itself."
     p = Path(run).expanduser()
     w = p if p.is_file() else p/'model.pth' if (p/'model.pth').is_file() else last_checkpoint(p/'checkpoints')
     if w is None: raise DataError(f"{run}: no trained weights (expected a run folder with model.pth or checkpoints, or a .pth file)")
     return w
 
-def model_state(w: Path) -> dict:
+def _model_state(w: Path) -> dict:
     "The model's state dict from a `model.pth` or from a training checkpoint (which also holds optimiser and method states); a `DataError` for a file that is not one."
     try: s = torch.load(w, map_location='cpu', weights_only=False)
     except Exception as e: raise DataError(f"{w}: not readable as weights ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); the file is damaged or incomplete") from None
@@ -292,7 +290,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = make_dls(cfg, method); dls.to(dev)
     model = build_model(cfg.model, pretrained=cfg.pretrained, **({} if cfg.freeze_bn is None else dict(freeze_bn=cfg.freeze_bn)))
-    if cfg.init: model.load_state_dict(model_state(run_weights(cfg.init)))
+    if cfg.init: model.load_state_dict(_model_state(_run_weights(cfg.init)))
     if method.model: model = method.model(cfg, model)
     model = model.to(dev)
     recipe = run_recipe(cfg)
@@ -307,37 +305,37 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
     learn.timer, learn.config = timer, cfg
     return learn
 
-def portable(cfg: RunConfig) -> dict:
+def _portable(cfg: RunConfig) -> dict:
     "The config as a dict with the home folder written `~`, so reports do not carry one machine's paths."
     return {k: tilde(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()}
 
 RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last')
 
-def config_changes(saved: dict,               # a run's `config.json`
+def _config_changes(saved: dict,               # a run's `config.json`
                    cfg: RunConfig,            # the config asked for now
                    free=RUN_FREE,             # settings that may differ: where the data lie, how it runs, how often it is checked
                   ) -> dict:
     "The settings in which `cfg` differs from a run's saved config, as `{name: (saved, now)}`; `free` ones do not count."
-    now = json.loads(json.dumps(portable(cfg)))                 # tuples as lists, the home folder as `~`, as saved
+    now = json.loads(json.dumps(_portable(cfg)))                 # tuples as lists, the home folder as `~`, as saved
     return {k: (v, now[k]) for k, v in saved.items() if k in now and k not in free and v != now[k]}
 
 def _refuse_changes(run: Path, saved: dict, cfg: RunConfig, free=RUN_FREE):
-    if d := config_changes(saved, cfg, free):
+    if d := _config_changes(saved, cfg, free):
         raise DataError(f"{run} was trained with other settings ({', '.join(f'{k}: {a!r}, now {b!r}' for k, (a, b) in d.items())}); "
                         "repeat its options, or give another output folder")
 
-def reset_peak_memory():
+def _reset_peak_memory():
     "Start a new peak-memory count: Linux's resident high-water mark of this process (`/proc/self/clear_refs`) and, on a GPU, CUDA's."
     try: Path('/proc/self/clear_refs').write_text('5')
     except OSError: pass                                         # not Linux: the count runs from the start of the process
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
 
-def peak_memory_mb() -> float:
-    "This process's peak resident memory in MB since `reset_peak_memory` (Linux), else since the process started."
+def _peak_memory_mb() -> float:
+    "This process's peak resident memory in MB since `_reset_peak_memory` (Linux), else since the process started."
     try: return int(re.search(r'VmHWM:\s+(\d+) kB', Path('/proc/self/status').read_text()).group(1))/1024
     except (OSError, AttributeError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/(2**20 if sys.platform == 'darwin' else 1024)   # bytes on macOS, kB elsewhere
 
-def holds_run(out: str|Path) -> bool:
+def _holds_run(out: str|Path) -> bool:
     "Whether folder `out` holds a run that trained: its `config.json` with checkpoints, weights or results."
     out = Path(out)
     return (out/'config.json').exists() and bool(last_checkpoint(out/'checkpoints') or (out/'results.json').exists() or (out/'model.pth').exists())
@@ -349,17 +347,17 @@ def train_run(cfg: RunConfig, out: str|Path,
              ) -> dict:
     "Train and evaluate one run into folder `out`; returns (and writes to `out/results.json`) its results."
     out, cfg = Path(out), resolved(cfg)                          # the lr and warm-up it trains with, as its record says
-    if holds_run(out):
+    if _holds_run(out):
         if resume: _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
         elif overwrite: shutil.rmtree(out)                       # no checkpoint of the old run may survive into the new one
         else: raise DataError(f"{out} holds another run: resume it (--resume), overwrite it (--overwrite), or give another folder")
     if resume and (out/'results.json').exists() and (out/'model.pth').exists():
         return json.loads((out/'results.json').read_text())      # a finished run (same settings, checked above): its results
-    reset_peak_memory()                                          # a bench trains its runs one after another in one process
+    _reset_peak_memory()                                          # a bench trains its runs one after another in one process
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)                               # reads the data and weights: a failure here leaves no folder behind
     out.mkdir(parents=True, exist_ok=True)
-    save_json(out/'config.json', portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
+    save_json(out/'config.json', _portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
     ctx = learn.no_bar() if not progress else _null()
     with ctx: learn.fit_iters(cfg.iters, eval_every=cfg.eval_every, ckpt_dir=out/'checkpoints', ckpt_every=cfg.ckpt_every, resume=resume or None)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -368,7 +366,7 @@ def train_run(cfg: RunConfig, out: str|Path,
     res = dict(method=cfg.method, model=cfg.model, source=cfg.source, target=cfg.target, seed=cfg.seed, iters=learn.it,
                miou19=cm.miou(19), miou16=cm.miou(16), miou13=cm.miou(13), iou={c: (None if np.isnan(v) else 100*float(v)) for c, v in zip(CLASSES, cm.iou)},
                wall_min=(clock['wall'] + time.perf_counter() - t0)/60, cpu_min=(clock['cpu'] + time.process_time() - c0)/60, step_s=learn.timer.mean,
-               peak_mem_mb=peak_memory_mb(), threads=torch.get_num_threads(), lr=learn.recipe.lr, warmup=learn.recipe.warmup,
+               peak_mem_mb=_peak_memory_mb(), threads=torch.get_num_threads(), lr=learn.recipe.lr, warmup=learn.recipe.warmup,
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
                history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
     if learn.cuda: res['gpu_peak_mb'] = torch.cuda.max_memory_allocated()/2**20
@@ -386,11 +384,11 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     p = Path(run).expanduser()
     if not p.exists(): raise DataError(f"{run}: no such run folder or file")
     run = p if p.is_dir() else p.parent.parent if p.parent.name == 'checkpoints' else p.parent
-    cfg = read_config(run)
+    cfg = _read_config(run)
     if target_root: cfg.target_root = str(target_root)
     if device: cfg.device = device
-    w = run_weights(p)
-    state = model_state(w)                                           # a damaged weights file stops here, with its name
+    w = _run_weights(p)
+    state = _model_state(w)                                           # a damaged weights file stops here, with its name
     learn = make_learner(replace(cfg, init=None, pretrained=None))     # the run's own weights replace its starting ones (no download, no file needed)
     learn.config = cfg
     try:
@@ -402,7 +400,7 @@ def load_run(run: str|Path,                 # a `udalearn train` run folder, or 
     learn.weights = w
     return learn
 
-def read_config(run: Path) -> RunConfig:
+def _read_config(run: Path) -> RunConfig:
     "The `RunConfig` of run folder `run`, from its `config.json`; a `DataError` that says what is wrong with a missing, damaged or foreign one."
     f = Path(run)/'config.json'
     if not f.exists(): raise DataError(f"{run}: no config.json; expected the folder of a `udalearn train` run")
@@ -477,7 +475,7 @@ def _save_pictures(learn, cm, out):
     except Exception as e: print(f'pictures skipped: {e}')
 
 # %% ../nbs/08_experiment.ipynb #22a70731
-def measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
+def _measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
     "Images per second the training loader of `cfg` delivers with `workers` processes (source + target images)."
     dls = make_dls(replace(cfg, workers=workers), Method('paired'))
     return loader_speed(dls.train, n_iter)
@@ -521,9 +519,9 @@ def bench(cfg: RunConfig,
                 print(f'== {m} seed {s}'); r = train_run(replace(mcfg, seed=s), d, resume=True, progress=progress)
             saved = json.loads((d/'config.json').read_text())    # a reused run keeps its own start
             runs.append({**r, 'method': m, 'init': saved.get('init'), 'crop': saved.get('crop'), 'resolution': saved.get('resolution', 1)})
-    loader_ips = measure_loader(cfg)
-    rep = dict(config=portable(resolved(cfg)), runs=runs, loader_images_per_s=loader_ips, machine=machine_info(),
-               minicity_changes=minicity_changes(Path(cfg.source_root).expanduser().parent))
+    loader_ips = _measure_loader(cfg)
+    rep = dict(config=_portable(resolved(cfg)), runs=runs, loader_images_per_s=loader_ips, machine=_machine_info(),
+               _minicity_changes=_minicity_changes(Path(cfg.source_root).expanduser().parent))
     for m, mcfg in cfgs.items():
         if get_method(mcfg.method).step_ratio: rep[f'{m}_step_ratio'] = step_cost_ratio(mcfg, mcfg.method)
         if '+' in mcfg.method:                 # a sum: also what its last method adds to the rest
@@ -536,7 +534,7 @@ def bench(cfg: RunConfig,
     atomic_write(out/'bench.md', lambda t: Path(t).write_text(bench_markdown(rep)))
     return rep
 
-def minicity_changes(root: str|Path) -> dict:
+def _minicity_changes(root: str|Path) -> dict:
     "The `Domain` knobs in which the MiniCity built at `root` differs from the default build, as `'domain.knob': value` (empty for a default build or another dataset)."
     from udalearn.data.minicity import minicity_domains, ADDED_KNOBS
     f = Path(root)/'minicity.json'
@@ -545,7 +543,7 @@ def minicity_changes(root: str|Path) -> dict:
     built = {d: {**ADDED_KNOBS, **knobs} for d, knobs in json.loads(f.read_text())['domains'].items()}   # a manifest may leave added knobs out
     return {f'{d}.{k}': v for d, knobs in built.items() for k, v in knobs.items() if default.get(d, {}).get(k) != v}
 
-def machine_info() -> dict:
+def _machine_info() -> dict:
     "What ran the bench: CPU/GPU, core count, torch version."
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return dict(cpu=platform.processor() or platform.machine(), cores=n_cpus(), torch=torch.__version__, gpu=gpu)
@@ -616,8 +614,8 @@ def bench_markdown(rep: dict) -> str:
              f"(input {cfg['target_scale'][0]}×{cfg['target_scale'][1]}, labels at full resolution)."
              + ''.join(f" {', '.join(dict.fromkeys(r['method'] for r in rep['runs'] if r.get('init') == w))} started from the weights of `{w}`."
                        for w in dict.fromkeys(r.get('init') for r in rep['runs']) if w)
-             + (f" MiniCity built with {', '.join(f'{k}={v}' for k, v in rep['minicity_changes'].items())} (all else as by default)."
-                if rep.get('minicity_changes') else ''), '',
+             + (f" MiniCity built with {', '.join(f'{k}={v}' for k, v in rep['_minicity_changes'].items())} (all else as by default)."
+                if rep.get('_minicity_changes') else ''), '',
              '| method | seeds | mIoU19 | mIoU16 | mIoU13 | gap closed | iterations | wall min | CPU min | peak MB | s/step |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
     for m, v in s.items():
