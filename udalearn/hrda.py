@@ -265,7 +265,7 @@ def activation_memory(model: nn.Module,     # the plain encoder–decoder (a `DA
                       seed: int=0,
                       **hrda_kwargs,        # for `HRDA` (e.g. `scale`)
                      ) -> dict:
-    "MB of activations one supervised training step keeps for backward (`_saved_activation_bytes`): DAFormer on the outer crops, HRDA on the same crops, DAFormer on them at the context's scale (the resolution it normally trains at); and the ratios."
+    "MB of activations one supervised training step keeps for backward (counted with autograd's saved-tensor hooks): DAFormer on the outer crops, HRDA on the same crops, DAFormer on them at the context's scale (the resolution it normally trains at); and the ratios."
     g = torch.Generator().manual_seed(seed)
     x, y = torch.randn(bs, 3, *crop, generator=g), torch.randint(0, model.n_classes, (bs, *crop), generator=g)
     hrda = HRDA(model, crop=crop, **hrda_kwargs).train()
