@@ -219,7 +219,7 @@ def method_sizes(cfg: RunConfig) -> RunConfig:
     return replace(cfg, crop=size(cfg.crop), source_scale=size(cfg.source_scale), target_scale=size(cfg.target_scale), resolution=f)
 
 def method_config(cfg, spec: str):
-    "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked with `_check_method_kwargs`."
+    "`cfg` for the method spec `spec` (see `method_spec`): its method, and its arguments over `cfg.method_kwargs`; checked by building its callbacks once."
     name, kwargs = method_spec(spec)
     cfg = method_sizes(replace(cfg, method=name, method_kwargs={**cfg.method_kwargs, **kwargs}))
     _check_method_kwargs(cfg)
