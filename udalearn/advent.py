@@ -14,6 +14,7 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .data.labels import IGNORE, colorize
 from .learner import upsample
+from .distributed import average_grads, gather_rows
 
 # %% auto #0
 __all__ = ['self_information', 'entropy_map', 'entropy_loss', 'fc_discriminator', 'bce_map', 'Discriminators', 'target_outputs',
@@ -77,8 +78,10 @@ class Discriminators(nn.Module):
         "One optimiser step of the discriminators on the loss `loss_fn()` computes (with their gradients switched on), under `autocast`."
         self.frozen(False); self.opt.zero_grad()
         with autocast(): loss = loss_fn()
-        if self.scaler is None: loss.backward(); self.opt.step()
-        else: self.scaler.scale(loss).backward(); self.scaler.step(self.opt); self.scaler.update()
+        (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+        average_grads(self.nets.parameters())      # under torchrun: the gradient of the whole batch, as the model's
+        if self.scaler is None: self.opt.step()
+        else: self.scaler.step(self.opt); self.scaler.update()
         self.frozen(True)
         return loss.detach()
     def state(self) -> dict: return dict(nets=self.nets.state_dict(), opt=self.opt.state_dict(), scaler=self.scaler.state_dict() if self.scaler else None)
@@ -105,7 +108,7 @@ class MinEnt(Callback):
         e = entropy_map(out['out'])
         self.learn.add_loss('ent', e.mean(), self.weight)
         if 'aux' in out: self.learn.add_loss('ent_aux', entropy_loss(out['aux']), self.aux_weight)
-        self.entropies.append((self.learn.it, e.detach().mean((1, 2)).cpu().tolist()))
+        self.entropies.append((self.learn.it, gather_rows(e.detach().mean((1, 2))).cpu().tolist()))   # every image of the batch, under torchrun too
     def state_dict(self): return dict(entropies=self.entropies)
     def load_state_dict(self, s): self.entropies = s['entropies']
 
@@ -146,7 +149,7 @@ class AdvEnt(Callback):
             learn.add_loss('adv' if k == 'out' else 'adv_aux', bce_map(self.disc[k](i_t), self.source_label), w)
             self.maps[k] = (self_information(src[k], learn.xb[0].shape[-2:]).detach(), i_t.detach())
         e = self.maps['out'][1].sum(1)
-        self.entropies.append((learn.it, e.mean((1, 2)).cpu().tolist()))
+        self.entropies.append((learn.it, gather_rows(e.mean((1, 2))).cpu().tolist()))
 
     def after_step(self):
         if not self.training or not getattr(self, 'maps', None): return

@@ -11,6 +11,7 @@ from .data.loaders import *
 from .metrics import *
 from .models import *
 from .learner import *
+from .distributed import *
 from .experiment import *
 from .dacs import *
 from .daformer import *

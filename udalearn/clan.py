@@ -15,6 +15,7 @@ from .data.labels import IGNORE, colorize   # udalearn before fastai: it filters
 from fastai.callback.core import Callback
 from .learner import upsample
 from .advent import Discriminators, bce_map
+from .distributed import global_mean
 
 # %% auto #0
 __all__ = ['TwoClassifiers', 'focal_ce', 'TwoHeadLoss', 'weight_discrepancy', 'alignment_score', 'local_weight', 'CLAN',
@@ -62,7 +63,7 @@ def focal_ce(logits: torch.Tensor, y: torch.Tensor, gamma: float=2., ignore: int
     valid = y != ignore
     p = F.softmax(logits, 1).gather(1, y.long().clamp(max=logits.shape[1] - 1)[:, None])[:, 0].clamp(1e-9, 1 - 1e-9)
     l = -(1 - p)**gamma*torch.log(p)
-    return l[valid].mean() if valid.any() else l.sum()*0
+    return global_mean(l, valid)       # l[valid].mean() (0 when empty), over the labelled pixels of the whole batch under torchrun
 
 class TwoHeadLoss:
     "CLAN's source loss: the loss of each classifier, summed (focal γ = 2 as the code, or γ = 0: the paper's cross-entropy)."

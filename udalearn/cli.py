@@ -16,10 +16,10 @@ from .data.datasets import dataset, prepare, STATS_FILES, SOURCES, TARGETS
 from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
 
 # %% auto #0
-__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'CLI_WORDS', 'class_frequencies', 'minicity_info', 'cmd_minicity',
-           'domain_overrides', 'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures', 'checked_config', 'cmd_train',
-           'cmd_eval', 'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser', 'main', 'user_errors',
-           'cli_words']
+__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'TORCHRUN_VARS', 'CLI_WORDS', 'class_frequencies', 'minicity_info',
+           'cmd_minicity', 'domain_overrides', 'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures',
+           'checked_config', 'cmd_train', 'cmd_eval', 'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser',
+           'main', 'join_torchrun', 'user_errors', 'cli_words']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -119,14 +119,17 @@ def _config(a):
     for k in ('crop', 'source_scale', 'target_scale'):
         if getattr(a, k, None): over[k] = tuple(getattr(a, k))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
+    if getattr(a, 'sync_bn', False): over['sync_bn'] = True
     if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'freeze_bn', None): over['freeze_bn'] = False if a.freeze_bn == 'false' else a.freeze_bn
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
     if mini:
-        if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)   # a root built with other counts stays as it is
-        for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
-            if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
+        from udalearn.distributed import main_first
+        with main_first():                          # under torchrun rank 0 builds and prepares, the other processes find it done
+            if not (root/'minicity.json').exists(): build_minicity(root, progress=not a.quiet)   # a root built with other counts stays as it is
+            for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
+                if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
     return cfg
 
 def checked_config(cfg, specs=()):
@@ -264,6 +267,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--target-scale', type=int, nargs=2, metavar=('LONG', 'SHORT'))
         s.add_argument('--amp', choices=['bf16', 'fp16'], help='mixed precision (GPU only)')
         s.add_argument('--channels-last', action='store_true', help='channels-last memory format (GPU only)')
+        s.add_argument('--sync-bn', action='store_true', help='under torchrun: BatchNorm statistics over the whole batch of all processes, '
+                       'so that N processes train as one (no effect in one process)')
         s.add_argument('--device')
     s = add('train', cmd_train, 'train one run (a method on a source → target pair) and evaluate it')
     run_args(s); s.add_argument('--method', default=None, help="source_only (default), oracle, dacs, dacs_rcs, dacs_rcs_fd, daformer, ...; "
@@ -313,10 +318,28 @@ def main(argv=None):
     "Entry point of the `udalearn` console script."
     a = parser().parse_args(argv)
     if not sys.stdout.isatty(): a.quiet = True   # progress bars only on a terminal: in a log file they print every update
-    try: a.fn(a)
+    joined = False
+    try:
+        joined = join_torchrun(a)
+        a.fn(a)
     except Exception as e:
         if not isinstance(e, user_errors()): raise                  # a bug: its traceback helps
         print(f'udalearn {a.command}: error: {cli_words(e)}', file=sys.stderr); sys.exit(2)
+    finally:
+        if joined:
+            from udalearn.distributed import leave_process_group
+            leave_process_group()
+
+TORCHRUN_VARS = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')   # what torchrun sets in each process it starts
+
+def join_torchrun(a) -> bool:
+    "When torchrun started this process: join its process group (for `train`; other commands are refused) and silence the standard output of every rank but 0. Returns whether it joined."
+    if not all(k in os.environ for k in TORCHRUN_VARS): return False   # a plain process: nothing changes
+    if a.command != 'train': raise DataError(f"`udalearn {a.command}` runs in one process; under torchrun only `udalearn train` runs (one process per GPU)")
+    from udalearn.distributed import join_process_group, is_main_process
+    join_process_group(a.device)
+    if not is_main_process(): sys.stdout = open(os.devnull, 'w'); a.quiet = True   # rank 0 prints; errors still reach stderr
+    return True
 
 def user_errors() -> tuple:
     "The exception types that mean a wrong input, not a bug: the CLI prints them in one line (exit 2). Missing pretrained weights count once the models are loaded (not imported before: they take seconds)."

@@ -14,6 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .metrics import ConfusionMatrix
 from .learner import upsample, seg_ce, full_logits
+from .distributed import synced, global_mean, gather_rows, rand_rows, process_rank
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 
@@ -52,7 +53,7 @@ def pseudo_label(logits: torch.Tensor,     # teacher logits `B×C×h×w`
     "Pseudo-labels `B×H×W`, confidences `B×H×W` and the batch weight q = share of pixels with confidence ≥ `threshold`."
     p = F.softmax((upsample(logits, size) if size is not None else logits).float(), 1)   # fp32 under mixed precision too
     conf, lbl = p.max(1)
-    return lbl, conf, (conf >= threshold).float().mean()
+    return lbl, conf, global_mean((conf >= threshold).float())   # under torchrun: the share over the whole batch
 
 def pseudo_weight(q, shape,                # the batch weight (or per-pixel weights `B×H×W`) and the `B×H×W` shape
                   ignore_top: int=0,       # rows at the top that get weight 0
@@ -143,6 +144,7 @@ def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
                     generator: torch.Generator|None=None,
                    ) -> torch.Tensor:
     "ClassMix masks `B×H×W` (bool): for each image, its pixels of ⌈n/2⌉ classes chosen among the n of the batch (or image)."
+    if synced(): return _class_mix_masks_global(y, mode, generator)
     masks = []
     batch_classes = torch.unique(y) if mode == 'batch' else None
     for yi in y:
@@ -150,6 +152,19 @@ def class_mix_masks(y: torch.Tensor,          # source labels `B×H×W`
         n = len(classes)
         pick = classes[torch.randperm(n, generator=generator)[:(n + n % 2)//2].to(classes.device)]
         masks.append(torch.isin(yi, pick))
+    return torch.stack(masks)
+
+def _class_mix_masks_global(y, mode, generator):
+    "`class_mix_masks` of this process's images when the batch is split over processes: the classes of every image of the whole batch are gathered, classes are drawn for all images in batch order — the draws one process makes — and this process keeps its own masks."
+    present = torch.zeros(len(y), 256, dtype=torch.bool, device=y.device).scatter_(1, y.flatten(1).long(), True)   # B×256: the label values of each image (255 too)
+    present = gather_rows(present)                                   # the whole batch, in order
+    first, masks = process_rank()*len(y), []
+    batch_classes = torch.nonzero(present.any(0)).flatten()         # = torch.unique of the whole batch
+    for j in range(len(present)):
+        classes = batch_classes if mode == 'batch' else torch.nonzero(present[j]).flatten()
+        n = len(classes)
+        pick = classes[torch.randperm(n, generator=generator)[:(n + n % 2)//2].to(classes.device)]
+        if first <= j < first + len(y): masks.append(torch.isin(y[j - first], pick))
     return torch.stack(masks)
 
 def mix(mask: torch.Tensor,                   # `B×H×W` bool: where to take `a`
@@ -183,7 +198,7 @@ def color_jitter(x: torch.Tensor,               # images in [0, 1], `B×3×H×W`
                  generator: torch.Generator|None=None) -> torch.Tensor:
     "kornia-0.5-style `ColorJitter(s, s, s, s)`: per-image factors, the four operations in a random order."
     B, s, dev = x.shape[0], strength, x.device
-    u = lambda lo, hi: (torch.rand(B, 1, 1, 1, generator=generator)*(hi - lo) + lo).to(dev)
+    u = lambda lo, hi: (rand_rows(B, 1, 1, 1, generator=generator)*(hi - lo) + lo).to(dev)   # per image: under torchrun, this process's rows of the whole batch's draw
     bright, contrast, sat, hue = u(-s, s), u(max(0, 1 - s), 1 + s), u(max(0, 1 - s), 1 + s), u(-s, s)
     def saturation(x):
         hsv = _rgb_to_hsv(x); return _hsv_to_rgb(torch.cat([hsv[:, :1], (hsv[:, 1:2]*sat).clamp(0, 1), hsv[:, 2:]], 1))
@@ -224,7 +239,7 @@ def strong_augment(x: torch.Tensor,            # images in [0, 1], `B×3×H×W`
     do_jitter, do_blur = torch.rand(2, generator=generator).tolist()
     if jitter and do_jitter > jitter_p: x = color_jitter(x, jitter, generator)
     if blur and do_blur > 0.5:
-        s = torch.rand(x.shape[0], generator=generator)*(sigma[1] - sigma[0]) + sigma[0]
+        s = rand_rows(x.shape[0], generator=generator)*(sigma[1] - sigma[0]) + sigma[0]
         x = gaussian_blur(x, s)
     return x
 

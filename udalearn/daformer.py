@@ -17,6 +17,7 @@ from .data.labels import IGNORE, N_CLASSES, CLASSES, THING_CLASSES, colorize
 from .data.datasets import trainid_path
 from .data.loaders import EpochSampler
 from .dacs import DACS
+from .distributed import global_mean
 
 # %% auto #0
 __all__ = ['class_pixel_counts', 'rcs_probs', 'rcs_min_pixels', 'ClassPixels', 'RareClassSampler', 'downscale_label_ratio',
@@ -130,7 +131,7 @@ class FeatureDistance(Callback):
         lbl = downscale_label_ratio(y, y.shape[-1]//feats.shape[-1], self.min_ratio)
         mask = torch.isin(lbl, torch.tensor(list(self.classes), device=lbl.device)) if self.classes is not None else lbl != IGNORE
         dist = (feats.float() - ref.float()).norm(dim=1)                 # B×h×w, in fp32 under mixed precision too
-        loss = dist[mask].mean() if mask.any() else dist.sum()*0
+        loss = global_mean(dist, mask)                                    # dist[mask].mean() (0 when empty), over the whole batch under torchrun
         self.learn.add_loss('fd', loss, self.weight)
         self.last_mask = mask.detach().cpu()
 

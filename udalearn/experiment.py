@@ -18,6 +18,7 @@ from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed, SegTransform
 from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict
 from .metrics import ConfusionMatrix
+from .distributed import process_shard, local_rank, convert_sync_bn, broadcast_module, DistributedSync, is_main_process, barrier, world_size
 
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig',
@@ -56,6 +57,7 @@ class RunConfig:
     amp: str|None = None                  # 'bf16'/'fp16' on a GPU
     channels_last: bool = False
     device: str|None = None               # default: cuda if available
+    sync_bn: bool = False                 # under torchrun: BatchNorm statistics over the whole batch of all processes (no effect in one process)
     ema_alpha: float|None = None          # EMA rate of a method's teacher; None: the method's own (DACS 0.99, DAFormer 0.999)
     method_kwargs: dict = field(default_factory=dict)   # keyword arguments for the method's callbacks
     schedule: dict = field(default_factory=dict)        # a preset's `lr`/`warmup` (MiniCity: 6e-4, 150): below a method's own and explicit values
@@ -93,6 +95,7 @@ def build_model(name: str, n_classes: int=19, pretrained=None, **kwargs):
         enc = opts[0] if opts else 'mit_b5'
         head = 'segformer' if 'segformer' in opts else 'daformer'
         emb = [int(o) for o in opts[1:] if o.isdigit()]
+        if 'nodrop' in opts: kwargs = dict(dict(drop_path_rate=0., dropout=0.), **kwargs)   # no stochastic depth, no dropout
         return models.daformer(enc, n_classes=n_classes, head=head, embed_dim=emb[0] if emb else 256, pretrained=pretrained, **kwargs)
     if kind == 'deeplabv2':
         return models.deeplabv2(opts[0] if opts else 'resnet101', n_classes=n_classes, aux='aux' in opts, pretrained=pretrained, **kwargs)
@@ -236,7 +239,8 @@ def make_dls(cfg: RunConfig, method: Method):
     sampler = method.sampler(cfg, src) if method.sampler and not method.oracle else None
     return uda_dataloaders(src, tgt, val, bs=cfg.bs, crop=tuple(cfg.crop), source_scale=sscale, target_scale=cfg.target_scale,
                            seed=cfg.seed, eval_every=cfg.eval_every, num_workers=cfg.workers, source_sampler=sampler,
-                           target_positions=True)   # `learn.target_pos`: where each target crop lies (HRDA's pseudo-label margins)
+                           target_positions=True,   # `learn.target_pos`: where each target crop lies (HRDA's pseudo-label margins)
+                           shard=process_shard())   # under torchrun: this process's share of each batch and of the validation images
 
 class StepTimer:
     "Mean wall time of training iterations (validation excluded); on a GPU it waits for the queued kernels at both ends."
@@ -288,11 +292,16 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
     set_seed(cfg.seed)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     dev = torch.device(cfg.device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    shard = process_shard()                      # (rank, N) under torchrun, else None
+    if shard is not None:
+        if cfg.bs % shard[1]: raise DataError(f"--bs {cfg.bs}: the global batch must split evenly over the {shard[1]} processes")
+        if dev.type == 'cuda' and dev.index is None: dev = torch.device('cuda', local_rank())   # one GPU per process
     dls = make_dls(cfg, method); dls.to(dev)
     model = build_model(cfg.model, pretrained=cfg.pretrained, **({} if cfg.freeze_bn is None else dict(freeze_bn=cfg.freeze_bn)))
     if cfg.init: model.load_state_dict(_model_state(_run_weights(cfg.init)))
     if method.model: model = method.model(cfg, model)
-    model = model.to(dev)
+    if shard is not None and cfg.sync_bn: convert_sync_bn(model)
+    model = broadcast_module(model.to(dev))      # under torchrun every process starts from rank 0's weights
     recipe = run_recipe(cfg)
     timer = StepTimer(cuda=dev.type == 'cuda')
     class _Time(Callback):
@@ -301,6 +310,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
         def after_batch(self): timer.stop()
     learn = UDALearner(dls, model, recipe=recipe, loss_func=method.loss_func(cfg) if method.loss_func else None,
                        amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()], **kwargs)
+    if shard is not None: learn.add_cb(DistributedSync(cfg.seed))
     for cb in method.callbacks(cfg, learn) or []: learn.add_cb(cb)
     learn.timer, learn.config = timer, cfg
     return learn
@@ -309,7 +319,7 @@ def _portable(cfg: RunConfig) -> dict:
     "The config as a dict with the home folder written `~`, so reports do not carry one machine's paths."
     return {k: tilde(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()}
 
-RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last')
+RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last', 'sync_bn')
 
 def _config_changes(saved: dict,               # a run's `config.json`
                    cfg: RunConfig,            # the config asked for now
@@ -349,15 +359,19 @@ def train_run(cfg: RunConfig, out: str|Path,
     out, cfg = Path(out), resolved(cfg)                          # the lr and warm-up it trains with, as its record says
     if _holds_run(out):
         if resume: _refuse_changes(out, json.loads((out/'config.json').read_text()), cfg)
-        elif overwrite: shutil.rmtree(out)                       # no checkpoint of the old run may survive into the new one
+        elif overwrite:                                          # no checkpoint of the old run may survive into the new one
+            if is_main_process(): shutil.rmtree(out)
         else: raise DataError(f"{out} holds another run: resume it (--resume), overwrite it (--overwrite), or give another folder")
+    barrier()                                                    # under torchrun: every process has looked before rank 0 writes
     if resume and (out/'results.json').exists() and (out/'model.pth').exists():
         return json.loads((out/'results.json').read_text())      # a finished run (same settings, checked above): its results
     _reset_peak_memory()                                          # a bench trains its runs one after another in one process
     if resume and last_checkpoint(out/'checkpoints'): cfg = replace(cfg, init=None)   # the checkpoint holds the weights
     learn = make_learner(cfg, out)                               # reads the data and weights: a failure here leaves no folder behind
-    out.mkdir(parents=True, exist_ok=True)
-    save_json(out/'config.json', _portable(cfg), indent=1)        # `~` for the home folder: run folders can be shared
+    main = is_main_process()                                     # rank 0 alone writes (every process when there is one)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_json(out/'config.json', _portable(cfg), indent=1)    # `~` for the home folder: run folders can be shared
     ctx = learn.no_bar() if not progress else _null()
     with ctx: learn.fit_iters(cfg.iters, eval_every=cfg.eval_every, ckpt_dir=out/'checkpoints', ckpt_every=cfg.ckpt_every, resume=resume or None)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -368,12 +382,13 @@ def train_run(cfg: RunConfig, out: str|Path,
                wall_min=(clock['wall'] + time.perf_counter() - t0)/60, cpu_min=(clock['cpu'] + time.process_time() - c0)/60, step_s=learn.timer.mean,
                peak_mem_mb=_peak_memory_mb(), threads=torch.get_num_threads(), lr=learn.recipe.lr, warmup=learn.recipe.warmup,
                device=str(next(learn.model.parameters()).device), history=[list(map(_num, v)) for v in learn.recorder.values],
-               history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist())
+               history_names=list(learn.recorder.metric_names), confusion=cm.mat.tolist(), processes=world_size())
     if learn.cuda: res['gpu_peak_mb'] = torch.cuda.max_memory_allocated()/2**20
     for cb in learn.cbs: res.update(getattr(cb, 'run_results', dict)())   # what a method measures about itself
-    save_json(out/'results.json', res, indent=1)
-    torch.save(learn.model.state_dict(), out/'model.pth')
-    _save_pictures(learn, cm, out)
+    if main:
+        save_json(out/'results.json', res, indent=1)
+        torch.save(learn.model.state_dict(), out/'model.pth')
+        _save_pictures(learn, cm, out)
     learn.results = res
     return res
 

@@ -22,6 +22,7 @@ import fastai.callback.progress  # progress bars and `no_bar`, as fastai.vision.
 from .data.labels import IGNORE, N_CLASSES, colorize, CLASSES
 from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
 from .metrics import MIoU, ConfusionMatrix, plot_confusion, plot_iou
+from .distributed import global_ratio, all_reduce_sum, in_process_group, is_main_process
 
 # %% auto #0
 __all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
@@ -38,8 +39,7 @@ def seg_ce(logits, y, weight=None, reduction: str='valid', ignore: int=IGNORE):
     l = F.cross_entropy(upsample(logits, y.shape[-2:]).float(), y.long(), ignore_index=ignore, reduction='none')
     if weight is not None: l = l*weight
     if reduction == 'all': return l.mean()
-    n = (y != ignore).sum()
-    return l.sum()/n.clamp(min=1)
+    return global_ratio(l.sum(), (y != ignore).sum())   # l.sum()/n.clamp(min=1), n counted over the global batch under torchrun
 
 # %% ../nbs/07_learner.ipynb #31620ea4
 class SegLoss:
@@ -283,6 +283,7 @@ class Checkpointer(Callback):
     def after_epoch(self):
         if self._due(): self.save()
     def save(self):
+        if not is_main_process(): return           # under torchrun rank 0 writes (every process holds the same state)
         self.learn.save_checkpoint(self.dir/f'it_{self.learn.it:07d}.pth')
         for old in sorted(self.dir.glob('it_*.pth'))[:-self.keep]: old.unlink()
 
@@ -333,18 +334,20 @@ def predict(model: nn.Module, x: torch.Tensor, size, normalize) -> torch.Tensor:
 
 @patch
 def evaluate(self: UDALearner, dl=None, pred_dir: str|Path|None=None) -> ConfusionMatrix:
-    "Confusion matrix of the model on the validation loader (or `dl`); optionally write Cityscapes-format prediction PNGs."
+    "Confusion matrix of the model on the validation loader (or `dl`), summed over the processes when each scores its share; optionally write Cityscapes-format prediction PNGs."
     from udalearn.data.labels import TRAIN2ID
     from udalearn.core import save_png
     dl = dl or self.dls.valid
     cm, dev, k = ConfusionMatrix(), next(self.model.parameters()).device, 0
+    idx = dl.indices() if hasattr(dl, 'indices') else range(len(dl.dataset))
     for x, y in dl:
         with self.autocast(): p = predict(self.model, x.to(dev), y.shape[-2:], self.normalize)
         cm.update(p, y.to(dev))
         if pred_dir is not None:
             for pi in p.cpu().numpy().astype(np.uint8):
-                img_path = dl.dataset.ds.items[k][0]
+                img_path = dl.dataset.ds.items[idx[k]][0]
                 save_png(Path(pred_dir)/img_path.name, TRAIN2ID[pi]); k += 1
+    if getattr(dl, 'shard', None) is not None and in_process_group(): cm.counts = all_reduce_sum(cm.counts)   # each process scored a block of the images
     return cm
 
 # %% ../nbs/07_learner.ipynb #e4823369

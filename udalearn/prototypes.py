@@ -18,6 +18,7 @@ from fastai.callback.core import Callback
 from .learner import upsample, lr_factor
 from .dacs import DACS, ema_update, teacher_mode, strong_augment, watch_set
 from .daformer import downscale_label_ratio
+from .distributed import synced, global_mean, gather_ragged, average_grads, all_reduce_sum
 
 # %% auto #0
 __all__ = ['FEATURE_MAPS', 'CONTRAST_VARIANTS', 'ProjHead', 'update_stats', 'ClassFeatureStats', 'proto_distances',
@@ -105,7 +106,11 @@ def update_stats(mean: torch.Tensor, var: torch.Tensor, count: torch.Tensor,   #
                  f: torch.Tensor, y: torch.Tensor,                             # a batch of features `N×A` and labels `N`
                 ) -> tuple:
     "SePiCo's online class statistics: the running mean, diagonal variance and count after a batch, pooled exactly (w = n/(n + N), no momentum)."
-    n, m, v = _batch_class_stats(f, y, len(mean))
+    return _pool_stats(mean, var, count, *_batch_class_stats(f, y, len(mean)))
+
+def _pool_stats(mean, var, count,    # running statistics `C×A`, `C×A`, `C`
+                n, m, v):            # a batch's per-class count `C`, mean `C×A` and biased variance `C×A`
+    "`update_stats` from a batch's class statistics."
     w = (n/(n + count)).nan_to_num(0.)[:, None]                 # 0 for a class neither has seen
     var = (1 - w)*var + w*v + w*(1 - w)*(mean - m)**2           # the old mean, before it moves
     return (1 - w)*mean + w*m, var, count + n
@@ -123,9 +128,21 @@ class ClassFeatureStats:
     def update(self, f: torch.Tensor, y: torch.Tensor):
         "Add a batch of features `N×A` with labels `N`: each present class's batch centroid to its bank, then the pooled statistics."
         f = f.float()
+        if synced(): return self._update_global(f, y)
         _, m, _ = _batch_class_stats(f, y, len(self.mean))
         for k in torch.unique(y).tolist(): self.bank[k].append(m[k].detach())
         self.mean, self.var, self.count = update_stats(self.mean, self.var, self.count, f, y)
+        return self
+
+    def _update_global(self, f, y):
+        "`update` when the batch is split over processes: the processes' class counts, sums and sums of squares are added up (in float64) into the whole batch's statistics, which the bank and the running statistics then take."
+        n, m, v = (t.double() for t in _batch_class_stats(f, y, len(self.mean)))
+        tot = all_reduce_sum(torch.cat([n[:, None], n[:, None]*m, n[:, None]*(v + m**2)], 1))   # C×(1 + 2A)
+        A = m.shape[1]
+        n = tot[:, 0]; m = tot[:, 1:A + 1]/n.clamp(min=1)[:, None]; v = (tot[:, A + 1:]/n.clamp(min=1)[:, None] - m**2).clamp(min=0)
+        n, m, v = n.float(), m.float(), v.float()
+        for k in torch.nonzero(n > 0).flatten().tolist(): self.bank[k].append(m[k])
+        self.mean, self.var, self.count = _pool_stats(self.mean, self.var, self.count, n, m, v)
         return self
 
     def banks(self) -> list:
@@ -301,11 +318,12 @@ class ProDA(Callback):
     def target_labels(self, xt: torch.Tensor) -> tuple:
         "DACS's `label_fn`: corrected pseudo-labels, their confidences and the weight q (share ≥ DACS's threshold) for the target crops."
         r = self.correct(_teacher_features(self.host, xt), xt.shape[-2:])
-        self.pending = _image_class_means(r['feat'], r['logits'].argmax(1), len(self.protos), self.min_pixels)   # applied after the step's losses
+        vecs, ids = _image_class_means(r['feat'], r['logits'].argmax(1), len(self.protos), self.min_pixels)
+        self.pending = gather_ragged(vecs), gather_ragged(torch.tensor(ids, dtype=torch.long, device=vecs.device)).tolist()   # applied after the step's losses; every process's, in batch order
         self.teacher_dist = r['dist']
-        self.log.append(dict(it=self.learn.it, changed=float((r['after'] != r['before']).float().mean())))
+        self.log.append(dict(it=self.learn.it, changed=float(global_mean((r['after'] != r['before']).float()))))
         self.last = {k: r[k][:4].detach() for k in ('before', 'after')}
-        return r['after'], r['conf'], (r['conf'] >= self.host.threshold).float().mean()
+        return r['after'], r['conf'], global_mean((r['conf'] >= self.host.threshold).float())
 
     def after_loss(self):
         if not self.training or self.pending is None: return
@@ -421,6 +439,7 @@ class SePiCo(Callback):
     def before_step(self):
         "Step the head's optimiser with the lr of the learner's head groups (the same schedule), through the learner's gradient scaler in fp16."
         if self.proj is None or all(p.grad is None for p in self.proj.parameters()): return
+        average_grads(self.proj.parameters())                     # under torchrun: the whole batch's gradient, as the model's
         r = self.learn.recipe
         for g in self.head_opt.param_groups: g['lr'] = r.lr*r.head_mult*lr_factor(self.learn.it, self.learn.max_iters, r)
         if self.learn.scaler is not None: self.learn.scaler.step(self.head_opt)

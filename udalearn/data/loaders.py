@@ -17,7 +17,7 @@ from .labels import IGNORE
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'POSITION', 'rescale_size', 'random_crop', 'SegTransform', 'EpochSampler',
-           'PairDataset', 'EvalDataset', 'PairedLoader', 'EvalLoader', 'uda_dataloaders', 'loader_speed']
+           'PairDataset', 'EvalDataset', 'batch_share', 'PairedLoader', 'EvalLoader', 'uda_dataloaders', 'loader_speed']
 
 # %% ../../nbs/04_data.loaders.ipynb #8702542f
 IMAGENET_MEAN = (123.675, 116.28, 103.53)   # RGB, 0–255: the normalisation of DAFormer's configs (ImageNet statistics)
@@ -152,6 +152,13 @@ class _DeviceLoader:
                           generator=torch.Generator(), persistent_workers=False, prefetch_factor=4 if nw else None,
                           collate_fn=collate)
 
+def batch_share(n: int,               # slots of a batch (or images of a split)
+                shard: tuple,         # `(rank, world size)` of a process
+               ) -> range:
+    "The positions among `n` that process `rank` of `world` takes: a contiguous block, so the processes' shares in rank order are the whole, in order."
+    r, w = shard
+    return range(r*n//w, (r + 1)*n//w)
+
 class PairedLoader(_DeviceLoader):
     "Training loader: iteration `it` yields the source batch (and target batch) that `sampler(s)` pick for `it`."
     def __init__(self,
@@ -162,8 +169,10 @@ class PairedLoader(_DeviceLoader):
                  num_workers: int|None=None,     # loader processes (default: all cores)
                  source_sampler=None,            # object with `indices(it)`; default `EpochSampler` over the source
                  target_sampler=None,            # same for the target
+                 shard: tuple|None=None,         # `(rank, world size)`: yield only this process's share of each batch (`bs` stays the whole batch)
                 ):
-        store_attr('ds,bs,seed,n'); self.it = 0
+        if shard is not None and bs % shard[1]: raise ValueError(f'a batch of {bs} does not split evenly over {shard[1]} processes')
+        store_attr('ds,bs,seed,n,shard'); self.it = 0
         self.num_workers = n_cpus() if num_workers is None else num_workers
         self.source_sampler = source_sampler or EpochSampler(len(ds.source), bs, seed, stream=0)
         self.target_sampler = target_sampler or (EpochSampler(len(ds.target), bs, seed, stream=1) if ds.target is not None else None)
@@ -171,11 +180,12 @@ class PairedLoader(_DeviceLoader):
     def dataset(self): return self.ds
     def __len__(self): return self.n
     def batch(self, it: int) -> list:
-        "The items of iteration `it`."
+        "The items of iteration `it` (with `shard`, this process's share of them)."
         src = self.source_sampler.indices(it)
         extra = [()]*self.bs if not hasattr(self.source_sampler, 'accept') else [(self.source_sampler.accept(it, j),) for j in range(self.bs)]
         tgt = self.target_sampler.indices(it) if self.target_sampler else [0]*self.bs
-        return [(s, t, (self.seed, it, j)) + e for j, (s, t, e) in enumerate(zip(src, tgt, extra))]
+        items = [(s, t, (self.seed, it, j)) + e for j, (s, t, e) in enumerate(zip(src, tgt, extra))]
+        return items if self.shard is None else [items[j] for j in batch_share(self.bs, self.shard)]
     def __iter__(self):
         start = self.it
         for b in self._dl([self.batch(i) for i in range(start, start + self.n)], self.ds):
@@ -184,13 +194,17 @@ class PairedLoader(_DeviceLoader):
 
 class EvalLoader(_DeviceLoader):
     "Validation loader over an `EvalDataset`, in order."
-    def __init__(self, ds: EvalDataset, bs: int=4, num_workers: int|None=None):
-        store_attr('ds,bs'); self.num_workers = min(2, n_cpus()) if num_workers is None else num_workers
+    def __init__(self, ds: EvalDataset, bs: int=4, num_workers: int|None=None,
+                 shard: tuple|None=None):        # `(rank, world size)`: only this process's block of the images
+        store_attr('ds,bs,shard'); self.num_workers = min(2, n_cpus()) if num_workers is None else num_workers
     @property
     def dataset(self): return self.ds
-    def __len__(self): return math.ceil(len(self.ds)/self.bs)
+    def indices(self) -> list:
+        "The dataset positions this loader goes through, in order."
+        return list(range(len(self.ds)) if self.shard is None else batch_share(len(self.ds), self.shard))
+    def __len__(self): return math.ceil(len(self.indices())/self.bs)
     def __iter__(self):
-        idx = list(range(len(self.ds)))
+        idx = self.indices()
         yield from (tuple(b) for b in self._dl([idx[i:i+self.bs] for i in range(0, len(idx), self.bs)], self.ds))
 
 # %% ../../nbs/04_data.loaders.ipynb #ff020cff
@@ -209,13 +223,14 @@ def uda_dataloaders(source,                       # labelled source `SegDataset`
                     val_bs: int=4,
                     source_sampler=None,          # e.g. rare-class sampling
                     target_positions: bool=False, # training batches end with the target crops' positions (`PairDataset`)
+                    shard: tuple|None=None,       # `(rank, world size)` of a process among several: its share of each batch and of the validation images
                     device=None):
     "fastai `DataLoaders`: a `PairedLoader` for training and an `EvalLoader` on the target validation split."
     from fastai.data.core import DataLoaders
     ds = PairDataset(source, target, SegTransform(source_scale, crop, cat_max_ratio, flip),
                      SegTransform(target_scale, crop, 1., flip), positions=target_positions and target is not None)
-    train = PairedLoader(ds, bs, seed, eval_every, num_workers, source_sampler)
-    loaders = [train] + ([EvalLoader(EvalDataset(valid, SegTransform(target_scale, None, flip=0, resize_label=False)), val_bs)] if valid is not None else [])
+    train = PairedLoader(ds, bs, seed, eval_every, num_workers, source_sampler, shard=shard)
+    loaders = [train] + ([EvalLoader(EvalDataset(valid, SegTransform(target_scale, None, flip=0, resize_label=False)), val_bs, shard=shard)] if valid is not None else [])
     dls = DataLoaders(*loaders)
     if device is not None: dls.to(device)
     return dls
