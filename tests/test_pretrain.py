@@ -78,7 +78,7 @@ def test_train_from_a_formula_encoder(minicity_root, tmp_path):
     from udalearn.experiment import load_run
     assert run_cli('pretrain', '--out', tmp_path/'p', '--iters', 2, '--bs', 2, '--images', 4, '--classes', 3).returncode == 0
     w = tmp_path/'p'/'model.pth'
-    r = run_cli('train', '--root', minicity_root, '--out', tmp_path/'run', '--pretrained', w, '--method', 'dacs', *TINY)
+    r = run_cli('train', '--root', minicity_root, '--out', tmp_path/'run', '--method', 'dacs', *TINY, '--pretrained', w)
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path/'run'/'config.json').read_text())['pretrained'] == str(w)
     w.unlink()

@@ -35,13 +35,13 @@ def test_every_preset_resolves_with_its_sources():
     assert get_method(c.method).callbacks(c, None)[-1].block == 64
 
 def test_list_prints_every_preset():
-    from udalearn.reproduce import PRESETS, miou_text
+    from udalearn.reproduce import PRESETS, _miou_text
     r = run_cli('reproduce', '--list')
     assert r.returncode == 0, r.stderr
     for name, p in PRESETS.items():
         line = next((l for l in r.stdout.splitlines() if l.startswith(name + ' ')), None)
         assert line is not None, name
-        assert miou_text(p) in line and p.model.split(':')[0] in line, line
+        assert _miou_text(p) in line and p.model.split(':')[0] in line, line
 
 def test_wrong_inputs(tmp_path):
     r = run_cli('reproduce', 'daformer_gta', '--out', tmp_path)

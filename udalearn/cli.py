@@ -1,4 +1,4 @@
-"""The `udalearn` command line: `minicity`, `prepare` and `info` build the offline benchmark, prepare any dataset root and show what it holds; `train`, `eval`, `bench` and `pretrain` run the experiments; `demo` is the README's main job.
+"""The `udalearn` command line: `minicity`, `prepare` and `info` build the offline benchmark, prepare any dataset root and show what it holds; `train`, `eval`, `bench` and `pretrain` run the experiments, `reproduce` the papers' presets; `demo` is the README's main job.
 
 Docs: https://udalearn.github.io/udalearn/cli.html.md"""
 
@@ -13,13 +13,13 @@ import pandas as pd
 from .core import DataError, json_value, key_values
 from .data.labels import CLASSES, N_CLASSES
 from .data.datasets import dataset, prepare, STATS_FILES, SOURCES, TARGETS
-from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain
+from .data.minicity import build_minicity, minicity_root, DEFAULT_COUNTS, Domain, REAL_SIZES
 
 # %% auto #0
-__all__ = ['MINICITY_DOMAINS', 'DEMO_PREFERENCE', 'TORCHRUN_VARS', 'CLI_WORDS', 'class_frequencies', 'minicity_info',
-           'cmd_minicity', 'domain_overrides', 'method_args', 'cmd_prepare', 'cmd_info', 'demo_pictures',
-           'checked_config', 'cmd_train', 'cmd_eval', 'cmd_predict', 'cmd_bench', 'cmd_pretrain', 'cmd_demo', 'parser',
-           'main', 'join_torchrun', 'user_errors', 'cli_words']
+__all__ = ['MINICITY_DOMAINS', 'REPRODUCE_OPTIONS', 'DEMO_PREFERENCE', 'TORCHRUN_VARS', 'CLI_WORDS', 'class_frequencies',
+           'minicity_info', 'cmd_minicity', 'domain_overrides', 'method_args', 'cmd_prepare', 'cmd_info',
+           'demo_pictures', 'checked_config', 'cmd_train', 'cmd_eval', 'cmd_predict', 'cmd_bench', 'cmd_reproduce',
+           'cmd_pretrain', 'cmd_demo', 'parser', 'main', 'join_torchrun', 'user_errors', 'cli_words']
 
 # %% ../nbs/09_cli.ipynb #8ea6aee3
 MINICITY_DOMAINS = {'gta': ('MiniGTA', 'gta', {}), 'synthia': ('MiniSynthia', 'synthia', {}),
@@ -52,10 +52,11 @@ def minicity_info(root: str|Path) -> pd.DataFrame:
 
 # %% ../nbs/09_cli.ipynb #c00c08eb
 def cmd_minicity(a):
-    "Build MiniCity under ROOT."
+    "Build MiniCity under ROOT (`--real-sizes`: at GTA5's, SYNTHIA's and Cityscapes' sizes; a `--set` size goes over it)."
+    over = domain_overrides(a.set or [])
+    if getattr(a, 'real_sizes', False): over = {d: {'size': s, **over.get(d, {})} for d, s in REAL_SIZES.items()}
     build_minicity(a.root, seed=a.seed, n_gta=a.n_gta, n_synthia=a.n_synthia, n_cityscapes_train=a.n_cityscapes_train,
-                   n_cityscapes_val=a.n_cityscapes_val, n_workers=a.workers, progress=not a.quiet, force=a.force,
-                   **domain_overrides(a.set or []))
+                   n_cityscapes_val=a.n_cityscapes_val, n_workers=a.workers, progress=not a.quiet, force=a.force, **over)
 
 def domain_overrides(items: list) -> dict:
     "Parse `DOMAIN.KNOB=VALUE` strings (e.g. `gta.colour_var=0.6`) into `build_minicity`'s per-domain `Domain` overrides."
@@ -188,6 +189,30 @@ def cmd_bench(a):
     rep = bench(cfg, split_methods(a.methods), [int(s) for s in a.seeds.split(',')], a.out, extra, progress=not a.quiet)
     print((Path(a.out)/'bench.md').read_text())
 
+# %% ../nbs/09_cli.ipynb #318ab448
+REPRODUCE_OPTIONS = ('model', 'pretrained', 'init', 'lr', 'warmup', 'iters', 'bs', 'eval_every', 'ckpt_every', 'seed', 'workers',
+                     'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale')   # `reproduce` options that override a preset
+
+def cmd_reproduce(a):
+    "List the papers' presets (`--list`), or train one with its reference's settings and print its per-class table, step time and peak memory."
+    from udalearn.reproduce import presets_table, preset_config, get_preset
+    from udalearn.experiment import train_run
+    if a.list:
+        with pd.option_context('display.max_rows', 200, 'display.width', 250, 'display.max_colwidth', 60): return print(presets_table().to_string())
+    if not a.name: raise DataError('name a preset (udalearn reproduce --list shows them)')
+    get_preset(a.name)                                           # an unknown name: the known ones, before anything else
+    if missing := [o for o in ('source_root', 'target_root', 'out') if getattr(a, o) is None]:
+        raise DataError(f"reproduce {a.name} needs {', '.join('--' + o.replace('_', '-') for o in missing)}")
+    over = {k: tuple(v) if isinstance(v, list) else v for k in REPRODUCE_OPTIONS if (v := getattr(a, k, None)) is not None}
+    if over.get('pretrained') == 'none': over['pretrained'] = None
+    try: cfg = preset_config(a.name, a.source_root, a.target_root, method_kwargs=method_args(a.method_arg or []), **over)
+    except ValueError as e: raise DataError(str(e)) from None
+    cfg = checked_config(cfg)
+    res = train_run(cfg, a.out, resume=a.resume, progress=not a.quiet, overwrite=a.overwrite)
+    print(f"{a.name}: {cfg.method} on {cfg.source} → {cfg.target}, {cfg.model}, {res['iters']} iterations of {cfg.bs} + {cfg.bs} "
+          f"crops {cfg.crop[1]}×{cfg.crop[0]}, {res['wall_min']:.1f} min, {res['step_s']:.1f} s/step, peak memory {res['peak_mem_mb']:.0f} MB:")
+    _print_results(res)
+
 # %% ../nbs/09_cli.ipynb #d6915750
 def cmd_pretrain(a):
     "Pre-train an encoder on the formula database (see the pre-training notebook) and write `model.pth` and `pretrain.json`."
@@ -240,6 +265,8 @@ def parser() -> argparse.ArgumentParser:
     for k, v in DEFAULT_COUNTS.items(): s.add_argument('--' + k.replace('_', '-'), dest=k, type=int, default=v, help=f'default {v}')
     s.add_argument('--force', action='store_true', help='rebuild ROOT if it holds a MiniCity built with other settings')
     s.add_argument('--set', action='append', metavar='DOMAIN.KNOB=VALUE', help='change a domain knob, e.g. gta.colour_var=0.6 (repeatable)')
+    s.add_argument('--real-sizes', action='store_true', help='render at GTA5\'s 1914×1052, SYNTHIA\'s 1280×760 and Cityscapes\' 2048×1024 '
+                   '(the defaults are a quarter of them), for the papers\' presets (udalearn reproduce)')
     s = add('prepare', cmd_prepare, 'write trainId labels and class statistics for the dataset at ROOT')
     s.add_argument('root', type=Path); s.add_argument('--dataset', required=True, choices=SOURCES)
     s.add_argument('--force', action='store_true', help='rewrite trainId files that exist')
@@ -297,6 +324,20 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--seeds', default='0')
     s.add_argument('--extra-seeds', nargs='*', metavar='METHOD:S1,S2', help='more seeds for some methods, e.g. source_only:1,2')
     s.add_argument('--out', type=Path, default=Path('bench'))
+    s = add('reproduce', cmd_reproduce, "list the papers' presets (--list) or train one with its reference's settings")
+    s.add_argument('name', nargs='?', help='a preset, e.g. daformer_gta2cs (see --list)')
+    s.add_argument('--list', action='store_true', help="print every preset: benchmark, model, method, crop, budget, the paper's mIoU")
+    s.add_argument('--source-root', type=Path, help='the source dataset (prepared: udalearn prepare)')
+    s.add_argument('--target-root', type=Path, help='the target dataset')
+    s.add_argument('--out', type=Path, help='run folder (checkpoints, results.json, pictures)')
+    s.add_argument('--resume', action='store_true'); s.add_argument('--overwrite', action='store_true')
+    for k, t in [('iters', int), ('bs', int), ('lr', float), ('warmup', int), ('eval-every', int), ('ckpt-every', int), ('seed', int), ('threads', int)]:
+        s.add_argument('--' + k, type=t, help="over the preset's (train's options, sizes at the preset's resolution)" if k == 'iters' else None)
+    for k in ('model', 'pretrained', 'init', 'device'): s.add_argument('--' + k)
+    s.add_argument('--amp', choices=['bf16', 'fp16'])
+    for k, mv in [('crop', ('H', 'W')), ('source-scale', ('LONG', 'SHORT')), ('target-scale', ('LONG', 'SHORT'))]:
+        s.add_argument('--' + k, type=int, nargs=2, metavar=mv)
+    s.add_argument('--method-arg', action='append', metavar='KEY=VALUE', help="a method argument over the preset's, e.g. mic.ratio=0.5 (repeatable)")
     s = add('pretrain', cmd_pretrain, 'pre-train a MiT encoder on formula-generated images (no download), for --pretrained')
     s.add_argument('--out', type=Path, required=True, help='folder for model.pth and pretrain.json')
     s.add_argument('--encoder', default='mit_b0'); s.add_argument('--classes', type=int, default=32, help='formula classes (default 32)')
