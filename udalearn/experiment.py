@@ -21,10 +21,10 @@ from .metrics import ConfusionMatrix
 from .distributed import process_shard, local_rank, convert_sync_bn, broadcast_module, DistributedSync, is_main_process, barrier, world_size
 
 # %% auto #0
-__all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'RunConfig',
-           'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods', 'get_method',
-           'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config', 'make_dls',
-           'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
+__all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'PUBLISHED_GTA2CS',
+           'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods',
+           'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config',
+           'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
            'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
@@ -678,3 +678,15 @@ def _pseudo_label_lines(runs: list) -> list:
         mean = {k: np.mean([p[k] for p in ps]) for k in ('confident', 'acc_confident', 'acc_all', 'miou')}
         lines.append(f"| {m} | {len(ps)} | {mean['confident']:.1f} | {mean['acc_confident']:.1f} | {mean['acc_all']:.1f} | {mean['miou']:.1f} |")
     return lines
+
+# %% ../nbs/08_experiment.ipynb #50bc64aa
+PUBLISHED_GTA2CS = {   # mIoU19 on GTA5 → Cityscapes val as each paper reports it, for `method_table(published=...)`; the network in words
+    'source_only': 36.6,                  # DeepLabV2-R101 without adaptation (ADVENT, Vu et al. 2019, Table 1)
+    'minent': 42.3, 'advent': 43.8,       # ADVENT, Table 1 (DeepLabV2-R101)
+    'clan': 43.2,                         # CLAN, Luo et al. 2019, Table 1 (DeepLabV2-R101)
+    'dacs': 52.1,                         # DACS, Tranheden et al. 2021, Table 1 (DeepLabV2-R101)
+    'daformer': 68.3,                     # DAFormer, Hoyer et al. 2022 (MiT-B5)
+    'hrda': 73.8, 'hrda+mic': 75.9,       # HRDA (2022) and MIC (2023), Hoyer et al. (MiT-B5)
+    'dacs+proda': 53.7,                   # ProDA after its first stage (57.5 after three), Zhang et al. 2021, its README (DeepLabV2-R101)
+    'daformer+sepico': 70.3,              # SePiCo DistCL on DAFormer, Xie et al. 2023, its README (MiT-B5)
+    'oracle': 70.5}                       # DeepLabV2-R101 trained on Cityscapes (Transfer-Learning-Library's oracle)
