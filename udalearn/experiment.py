@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastcore.basics import store_attr
 from .core import set_seed, save_json, save_png, atomic_write, n_cpus, tilde, key_values, DataError
-from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID
+from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID, PALETTE
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed, SegTransform
 from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict
@@ -25,7 +25,8 @@ __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'MET
            'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods',
            'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config',
            'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
-           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_markdown']
+           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_markdown',
+           'plot_iou_change']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -690,3 +691,24 @@ PUBLISHED_GTA2CS = {   # mIoU19 on GTA5 → Cityscapes val as each paper reports
     'dacs+proda': 53.7,                   # ProDA after its first stage (57.5 after three), Zhang et al. 2021, its README (DeepLabV2-R101)
     'daformer+sepico': 70.3,              # SePiCo DistCL on DAFormer, Xie et al. 2023, its README (MiT-B5)
     'oracle': 70.5}                       # DeepLabV2-R101 trained on Cityscapes (Transfer-Learning-Library's oracle)
+
+# %% ../nbs/08_experiment.ipynb #bceba9bf
+def plot_iou_change(runs: list,     # the `runs` of a `bench.json`
+                    method: str,    # the method read, e.g. 'daformer+mic'
+                    base: str,      # what it adds to, e.g. 'daformer'
+                    ax=None):
+    "Per-class IoU of `method` minus `base` (means over their seeds) in the class colours; whiskers: `base`'s seed standard deviation."
+    import matplotlib.pyplot as plt
+    def iou(m):
+        rows = [[np.nan if r['iou'][c] is None else r['iou'][c] for c in CLASSES] for r in runs if r['method'] == m]
+        if not rows: raise ValueError(f"no {m!r} run in these runs; they hold {sorted({r['method'] for r in runs})}")
+        return np.array(rows)
+    a, b = iou(method), iou(base)
+    change = np.nanmean(a, 0) - np.nanmean(b, 0)
+    ax = ax if ax is not None else plt.subplots(figsize=(8, 2.4))[1]
+    ax.bar(range(len(CLASSES)), change, color=PALETTE/255, edgecolor='0.3', lw=0.5,
+           yerr=np.nanstd(b, 0, ddof=1) if len(b) > 1 else None, ecolor='0.35', capsize=2)
+    ax.axhline(0, color='0.3', lw=0.8); ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=60, ha='right', fontsize=7)
+    ax.tick_params(axis='y', labelsize=7); ax.set_ylabel('IoU change (points)', fontsize=8)
+    ax.set_title(f"{method} − {base}, per class: {len(a)} and {len(b)} seeds" + (f" (whiskers: {base}'s seed std)" if len(b) > 1 else ''), fontsize=9)
+    return ax
