@@ -115,13 +115,10 @@ def _config(a):
         raise DataError(f"MiniCity has no {a.target} copy: give the real dataset with --target-root (and the source with --source-root)")
     if not mini and a.preset: raise DataError('--preset chooses a MiniCity preset; the real datasets have their own (MiT-B5 from ImageNet weights)')
     cfg = minicity_config(root, a.source, preset=a.preset or 'imagenet') if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
-    over = {k: getattr(a, k) for k in ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every',
-                                      'ckpt_every', 'seed', 'workers', 'threads', 'amp', 'device') if getattr(a, k, None) is not None}
-    for k in ('crop', 'source_scale', 'target_scale'):
-        if getattr(a, k, None): over[k] = tuple(getattr(a, k))
+    over = _overrides(a, ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every', 'ckpt_every',
+                          'seed', 'workers', 'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale'))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
     if getattr(a, 'sync_bn', False): over['sync_bn'] = True
-    if over.get('pretrained') == 'none': over['pretrained'] = None
     if getattr(a, 'freeze_bn', None): over['freeze_bn'] = False if a.freeze_bn == 'false' else a.freeze_bn
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
     cfg = checked_config(replace(cfg, **over), split_methods(getattr(a, 'methods', None) or ''))   # before MiniCity is built or prepared
@@ -132,6 +129,12 @@ def _config(a):
             for name in {a.source, 'cityscapes'}:       # class statistics (rare-class sampling) and trainId labels
                 if not (root/name/STATS_FILES[0]).exists(): prepare(root/name, name, n_workers=a.workers, progress=not a.quiet)
     return cfg
+
+def _overrides(a, keys) -> dict:
+    "The options among `keys` given on the command line, as `RunConfig` values: sizes as tuples, `--pretrained none` as `None`."
+    over = {k: tuple(v) if isinstance(v, list) else v for k in keys if (v := getattr(a, k, None)) is not None}
+    if over.get('pretrained') == 'none': over['pretrained'] = None
+    return over
 
 def checked_config(cfg, specs=()):
     "`cfg` with its method spec resolved (`--method dacs[jitter=0]`), after checking it and the bench's `specs` (`method_config`): a `DataError` for an unknown method or an argument it does not take, before any data is read."
@@ -203,8 +206,7 @@ def cmd_reproduce(a):
     get_preset(a.name)                                           # an unknown name: the known ones, before anything else
     if missing := [o for o in ('source_root', 'target_root', 'out') if getattr(a, o) is None]:
         raise DataError(f"reproduce {a.name} needs {', '.join('--' + o.replace('_', '-') for o in missing)}")
-    over = {k: tuple(v) if isinstance(v, list) else v for k in REPRODUCE_OPTIONS if (v := getattr(a, k, None)) is not None}
-    if over.get('pretrained') == 'none': over['pretrained'] = None
+    over = _overrides(a, REPRODUCE_OPTIONS)
     try: cfg = preset_config(a.name, a.source_root, a.target_root, method_kwargs=method_args(a.method_arg or []), **over)
     except ValueError as e: raise DataError(str(e)) from None
     cfg = checked_config(cfg)
