@@ -188,21 +188,27 @@ def method_spec(spec: str) -> tuple:
     return '+'.join(names), kwargs
 
 def _check_method_kwargs(cfg) -> None:
-    "Raise `ValueError` unless `cfg.method` is registered and its callbacks accept `cfg.method_kwargs` (made once, without a learner, to see)."
+    "Raise `ValueError` unless `cfg.method` is registered, its callbacks accept `cfg.method_kwargs`, and every callback that rides on another (its `rides_on` class) has one beside it: all made once, without a learner, to see."
     method = get_method(cfg.method)
-    if not cfg.method_kwargs: return
     parts = method.parts or (method,)
     if stray := [k for k in cfg.method_kwargs if '.' in k and k.split('.', 1)[0] not in [p.name for p in parts]]:
         raise ValueError(f"{cfg.method}: {', '.join(stray)} name no method of the sum")
+    cbs = []
     for i, p in enumerate(parts):
         kw = part_kwargs(cfg.method_kwargs, p.name, i == 0) if method.parts else cfg.method_kwargs
-        if not kw: continue
-        try: cbs = p.callbacks(replace(cfg, method=p.name, method_kwargs=kw), None)
+        try: made = p.callbacks(replace(cfg, method=p.name, method_kwargs=kw), None) or []
         except (TypeError, ValueError) as e: raise ValueError(f"{p.name} with {kw}: {e}") from None
-        if not cbs: raise ValueError(f"method {p.name!r} takes no arguments")
-        for cb in cbs:
+        if kw and not made: raise ValueError(f"method {p.name!r} takes no arguments")
+        for cb in made if kw else []:
             try: check_kinds(type(cb).__init__, kw)
             except ValueError as e: raise ValueError(f"{p.name}: {e}" if method.parts else str(e)) from None
+        cbs += made
+    for cb in cbs:
+        host = getattr(cb, 'rides_on', None)
+        if host and not any(isinstance(o, host) for o in cbs):
+            n = cb.name if isinstance(getattr(cb, 'name', None), str) else type(cb).__name__.lower()
+            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a method that runs {host.__name__} "
+                             f"(add it to one, e.g. dacs+{n} or daformer+{n})")
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
