@@ -26,7 +26,6 @@ IMAGE_MB = 2.0      # embedded PNGs of one page, in MB
 # screens: estimated height in screens; wide: number of PNGs wider than WIDE_PX; mb: embedded PNG MB;
 # progress/errors: outputs that are progress-bar frames / stderr or errors.
 KNOWN = {
-    'prototypes.html':     dict(screens=15.5),     # ProDA and SePiCo: two methods on one page, with their MiniCity results
     'report.minicity_random.html':          dict(wide=2, mb=2.32),
     'report.self_training_probes.html':     dict(wide=4),
 }
