@@ -188,7 +188,7 @@ def method_spec(spec: str) -> tuple:
     return '+'.join(names), kwargs
 
 def _check_method_kwargs(cfg) -> None:
-    "Raise `ValueError` unless `cfg.method` is registered, its callbacks accept `cfg.method_kwargs`, and every callback that rides on another (its `rides_on` class) has one beside it: all made once, without a learner, to see."
+    "Raise `ValueError` unless `cfg.method` is registered, its callbacks accept `cfg.method_kwargs`, and every callback that rides on another (its `rides_on`: that class's name) has one beside it: all made once, without a learner, to see."
     method = get_method(cfg.method)
     parts = method.parts or (method,)
     if stray := [k for k in cfg.method_kwargs if '.' in k and k.split('.', 1)[0] not in [p.name for p in parts]]:
@@ -203,11 +203,11 @@ def _check_method_kwargs(cfg) -> None:
             try: check_kinds(type(cb).__init__, kw)
             except ValueError as e: raise ValueError(f"{p.name}: {e}" if method.parts else str(e)) from None
         cbs += made
-    for cb in cbs:
+    for cb in cbs:   # by class name: a notebook that redefines a class while developing it still counts as it
         host = getattr(cb, 'rides_on', None)
-        if host and not any(isinstance(o, host) for o in cbs):
+        if host and not any(host in [k.__name__ for k in type(o).__mro__] for o in cbs):
             n = cb.name if isinstance(getattr(cb, 'name', None), str) else type(cb).__name__.lower()
-            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a method that runs {host.__name__} "
+            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a method that runs {host} "
                              f"(add it to one, e.g. dacs+{n} or daformer+{n})")
 
 def check_kinds(f, kwargs: dict) -> None:
