@@ -207,8 +207,8 @@ def _check_method_kwargs(cfg) -> None:
         host = getattr(cb, 'rides_on', None)
         if host and not any(host in [k.__name__ for k in type(o).__mro__] for o in cbs):
             n = cb.name if isinstance(getattr(cb, 'name', None), str) else type(cb).__name__.lower()
-            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a method that runs {host} "
-                             f"(add it to one, e.g. dacs+{n} or daformer+{n})")
+            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a self-training base that runs {host}: "
+                             f"add it to one, e.g. dacs+{n} or daformer+{n}")
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
