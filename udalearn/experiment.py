@@ -199,16 +199,15 @@ def _check_method_kwargs(cfg) -> None:
         try: made = p.callbacks(replace(cfg, method=p.name, method_kwargs=kw), None) or []
         except (TypeError, ValueError) as e: raise ValueError(f"{p.name} with {kw}: {e}") from None
         if kw and not made: raise ValueError(f"method {p.name!r} takes no arguments")
-        for cb in made if kw else []:
+        for cb in made:
             try: check_kinds(type(cb).__init__, kw)
             except ValueError as e: raise ValueError(f"{p.name}: {e}" if method.parts else str(e)) from None
         cbs += made
     for cb in cbs:   # by class name: a notebook that redefines a class while developing it still counts as it
         host = getattr(cb, 'rides_on', None)
         if host and not any(host in [k.__name__ for k in type(o).__mro__] for o in cbs):
-            n = cb.name if isinstance(getattr(cb, 'name', None), str) else type(cb).__name__.lower()
             raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a self-training base that runs {host}: "
-                             f"add it to one, e.g. dacs+{n} or daformer+{n}")
+                             f"add it to one, e.g. dacs+{cb.name} or daformer+{cb.name}")
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."
