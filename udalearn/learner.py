@@ -353,9 +353,10 @@ def evaluate(self: UDALearner, dl=None, pred_dir: str|Path|None=None) -> Confusi
 # %% ../nbs/07_learner.ipynb #e4823369
 @patch
 def show_results(self: UDALearner, idxs=(0, 1, 2), figsize=None):
-    "Target image, ground truth, prediction and error map (red: wrong, black: ignored) for validation images `idxs`."
+    "Target image, ground truth, prediction and error map (red: wrong, black: ignored) for validation images `idxs` (those past the end of the validation set are left out)."
     import matplotlib.pyplot as plt
     ds = self.dls.valid.dataset
+    idxs = [i for i in idxs if i < len(ds)]   # a small validation set (a smoke run's) has fewer images
     fig, axs = plt.subplots(len(idxs), 4, figsize=figsize or (16, 2.2*len(idxs)), squeeze=False)
     dev = next(self.model.parameters()).device
     for row, i in zip(axs, idxs):
