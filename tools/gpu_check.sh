@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU figures of the real presets: DAFormer and HRDA (MiT-B5 from random weights, the presets' crops and batch)
 # on MiniCity rendered at the real datasets' sizes, ITERS iterations each in fp32 and in bf16, then short MIC(HRDA)
-# runs (GTA5 → Cityscapes, Cityscapes → ACDC) and the step memory of DAFormer vs HRDA (tools/gpu_step_memory.py).
+# runs (GTA5 → Cityscapes in fp32 and bf16, Cityscapes → ACDC) and the step memory of DAFormer vs HRDA (tools/gpu_step_memory.py).
 # Writes every run's config.json/results.json/stdout into OUT (default gpu_check/) as gpu_check.tgz.
 set -u
 OUT=${OUT:-gpu_check}; ITERS=${ITERS:-50}; MIC_ITERS=${MIC_ITERS:-10}; W=${WORKERS:-$(nproc)}
@@ -30,6 +30,7 @@ run daformer_bf16 daformer_gta2cs $ITERS $G --amp bf16
 run hrda_bf16     hrda_gta2cs     $ITERS $G --amp bf16
 [ $SECONDS -gt ${BUDGET_S:-420} ] && { echo "stopped before the MIC(HRDA) runs: ${SECONDS} s used"; exit 0; }
 run mic_hrda_gta2cs mic_hrda_gta2cs $MIC_ITERS $G
+run mic_hrda_gta2cs_bf16 mic_hrda_gta2cs $MIC_ITERS $G --amp bf16
 [ $SECONDS -gt ${BUDGET_S:-420} ] && { echo "stopped before the ACDC run: ${SECONDS} s used"; exit 0; }
 $U minicity mc_acdc --set 'cityscapes.size=[1920,1080]' --n-gta 0 --n-synthia 0 --n-cityscapes-train 2 --n-cityscapes-val 1 --workers $W --quiet
 python3 -c "from udalearn.reproduce import cityscapes_as_target; cityscapes_as_target('mc_acdc/cityscapes', 'mc_acdc/acdc')"

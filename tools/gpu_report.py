@@ -40,7 +40,7 @@ def main(folder):
     md = f"""# GPU figures of the real presets ({gpu.split(',')[0]})
 
 Card: {gpu} (name, memory, driver); torch {m['torch']}. Written by `python tools/gpu_report.py` from the runs of
-`bash tools/gpu_check.sh` (one call, 7 minutes of the card).
+`bash tools/gpu_check.sh` (7 minutes of the card; the bf16 MIC(HRDA) run came from a second, shorter call).
 
 Data: MiniCity rendered at the real sizes (`udalearn minicity --real-sizes`): 8 images in GTA5's layout at 1914×1052,
 8 training + 2 validation images in Cityscapes' at 2048×1024; for Cityscapes → ACDC, 2 + 1 images at ACDC's 1920×1080
