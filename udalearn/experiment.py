@@ -25,8 +25,8 @@ __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'MET
            'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods',
            'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config',
            'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
-           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_markdown',
-           'plot_iou_change']
+           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_runs',
+           'bench_markdown', 'plot_iou_change']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -613,6 +613,15 @@ def method_table(runs: list,                    # the `runs` of a `bench.json`
         if published is not None: r['published'] = published.get(m)
         rows.append(r)
     return pd.DataFrame(rows).set_index('method')
+
+def bench_runs(name: str,       # a bench folder under `bench/`, e.g. 'minicity_imagenet'
+               methods=None,    # keep these methods only (default: every method)
+              ) -> list:
+    "The `runs` of the committed bench `bench/NAME/bench.json`, looked for in the working folder and its parents (where notebooks and tests run)."
+    from .learner import find_up
+    f = find_up(f'bench/{name}/bench.json')
+    if f is None: raise FileNotFoundError(f"bench/{name}/bench.json: not in this folder or a parent; `udalearn bench --out bench/{name}` writes it")
+    return [r for r in json.loads(f.read_text())['runs'] if methods is None or r['method'] in methods]
 
 def _warmups(runs) -> str:
     "', warm-up 150 iterations (0 for dacs)': the warm-ups the runs trained with (runs from before they were recorded are left out)."
