@@ -23,10 +23,10 @@ from .distributed import process_shard, local_rank, convert_sync_bn, broadcast_m
 # %% auto #0
 __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'METHOD_MODULES', 'RUN_FREE', 'PUBLISHED_GTA2CS',
            'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods',
-           'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'check_kinds', 'method_sizes', 'method_config',
-           'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run', 'adapt_bn',
-           'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table', 'bench_runs',
-           'bench_markdown', 'plot_iou_change']
+           'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'host_of', 'check_kinds', 'method_sizes',
+           'method_config', 'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run',
+           'adapt_bn', 'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table',
+           'bench_runs', 'bench_markdown', 'plot_iou_change']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -203,11 +203,17 @@ def _check_method_kwargs(cfg) -> None:
             try: check_kinds(type(cb).__init__, kw)
             except ValueError as e: raise ValueError(f"{p.name}: {e}" if method.parts else str(e)) from None
         cbs += made
-    for cb in cbs:   # by class name: a notebook that redefines a class while developing it still counts as it
-        host = getattr(cb, 'rides_on', None)
-        if host and not any(host in [k.__name__ for k in type(o).__mro__] for o in cbs):
-            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a self-training base that runs {host}: "
+    for cb in cbs:
+        if getattr(cb, 'rides_on', None) and host_of(cb, cbs) is None:
+            raise ValueError(f"method {cfg.method!r}: {type(cb).__name__} works on a self-training base that runs {cb.rides_on}: "
                              f"add it to one, e.g. dacs+{cb.name} or daformer+{cb.name}")
+
+def host_of(cb,     # a callback; its class attribute `rides_on` names the class (or a base class) of the callback it needs
+            cbs,    # the callbacks beside it (a learner's `cbs`)
+           ):
+    "The callback in `cbs` that `cb` rides on, or `None`. By class name, not identity: a notebook that redefines a class while developing it (and nbdev-test, which runs notebooks in one process) still counts as it."
+    name = getattr(cb, 'rides_on', None)
+    return next((o for o in cbs if name and name in [k.__name__ for k in type(o).__mro__]), None)
 
 def check_kinds(f, kwargs: dict) -> None:
     "Raise `ValueError` where a value in `kwargs` is not of the kind of `f`'s default for it (a bool, a number or a string): `blur=maybe` for `blur=True`."

@@ -17,6 +17,7 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .learner import upsample, lr_factor
 from .dacs import DACS, ema_update, teacher_mode, strong_augment, watch_set
+from .experiment import host_of
 from .daformer import downscale_label_ratio
 from .distributed import synced, global_mean, gather_ragged, average_grads, all_reduce_sum
 
@@ -261,11 +262,11 @@ def _contrastive_loss(z: torch.Tensor, y: torch.Tensor,
     return loss + reg_weight*_proto_reg(z, stats.mean, temperature) if reg_weight else loss
 
 # %% ../nbs/15_prototypes.ipynb #33e234a3
-def _host(learn, who: str) -> DACS:
-    "The learner's `DACS` callback, or a `DataError` saying that `who` needs one."
-    host = next((cb for cb in learn.cbs if isinstance(cb, DACS)), None)
-    if host is None: raise DataError(f"{who} works on a self-training base: add it to DACS or DAFormer (e.g. --method dacs+{who.lower()}, "
-                                     f"daformer+{who.lower()}, or cbs=[DACS(), {who}()])")
+def _host(cb) -> DACS:
+    "The callback `cb` rides on in its learner (`cb.rides_on`: DACS, or DAFormer's subclass of it), or a `DataError` saying that it needs one."
+    host = host_of(cb, cb.learn.cbs)
+    if host is None: raise DataError(f"{type(cb).__name__} works on a self-training base: add it to DACS or DAFormer (e.g. --method dacs+{cb.name}, "
+                                     f"daformer+{cb.name}, or cbs=[DACS(), {type(cb).__name__}()])")
     return host
 
 def _augment(learn, x, jitter, jitter_p, blur):
@@ -296,7 +297,7 @@ class ProDA(Callback):
         self.log, self.quality = [], {}
 
     def before_fit(self):
-        self.host = _host(self.learn, 'ProDA')
+        self.host = _host(self)
         self.host.label_fn = self.target_labels
         w = watch_set(self.learn, n=4)
         self.watch, self.watch_labels = w.get('watch'), w.get('watch_labels')
@@ -399,7 +400,7 @@ class SePiCo(Callback):
         self.feature_map = None if features == 'auto' else features
 
     def before_fit(self):
-        self.host = _host(self.learn, 'SePiCo')
+        self.host = _host(self)
         if self.feature_map is None: self.feature_map = 'last' if type(self.learn.model).__name__ == 'DeepLabV2' else 'concat'
         self.learn.fwd_kwargs['features'] = True                  # the learner's source pass returns features
         w = watch_set(self.learn, n=4)
