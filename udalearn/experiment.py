@@ -16,7 +16,7 @@ from .core import set_seed, save_json, save_png, atomic_write, n_cpus, tilde, ke
 from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID, PALETTE
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed, SegTransform
-from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict
+from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict, find_up
 from .metrics import ConfusionMatrix
 from .distributed import process_shard, local_rank, convert_sync_bn, broadcast_module, DistributedSync, is_main_process, barrier, world_size
 
@@ -624,7 +624,6 @@ def bench_runs(name: str,       # a bench folder under `bench/`, e.g. 'minicity_
                methods=None,    # keep these methods only (default: every method)
               ) -> list:
     "The `runs` of the committed bench `bench/NAME/bench.json`, looked for in the working folder and its parents (where notebooks and tests run)."
-    from .learner import find_up
     f = find_up(f'bench/{name}/bench.json')
     if f is None: raise FileNotFoundError(f"bench/{name}/bench.json: not in this folder or a parent; `udalearn bench --out bench/{name}` writes it")
     return [r for r in json.loads(f.read_text())['runs'] if methods is None or r['method'] in methods]
