@@ -52,7 +52,7 @@ schedule, method settings, the teacher's sliding windows for HRDA, evaluation at
 
 s/step: mean wall time of a training iteration over the whole run, the first (slow: cuDNN's and the allocator's
 warm-up) included; the loader had 16 worker processes. GPU peak: `torch.cuda.max_memory_allocated` over the run
-(evaluation included), the figure mmcv's logger prints in the references' logs. mIoU after {rows and 'so few'} iterations
+(evaluation included), the figure mmcv's logger prints in the references' logs. mIoU after so few iterations
 from random weights says nothing and is not given.
 
 | run | preset | method | precision | crop | batch (source + target) | iterations | s/step | GPU peak (GiB) | reference |
