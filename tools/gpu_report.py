@@ -4,14 +4,12 @@ Usage: python tools/gpu_report.py bench/gpu_h200"""
 import json, re, sys
 from pathlib import Path
 
-# The references' figures, with their sources (the presets in udalearn.reproduce carry the same).
-REFERENCE = {
-    'daformer_gta2cs': ('RTX 2080 Ti, fp32: 16 h for 40 000 iterations = 1.44 s/step; 9.7 GB',
-                        'lhoyer/DAFormer README; DAFormer#43 (16 h); DAFormer#42 (9.7 GB in the logs)'),
-    'hrda_gta2cs': ('Titan RTX, fp32: 32 h for 40 000 iterations = 2.88 s/step; 22.5 GB', 'HRDA#14 (maintainer)'),
-    'mic_hrda_gta2cs': ('Titan RTX; time and memory not stated', 'MIC#3'),
-    'mic_hrda_cs2acdc': ('Titan RTX; time and memory not stated', 'MIC#3'),
-}
+def _reference(preset: str) -> str:
+    "The reference's card and figures as the preset records them (`udalearn reproduce --list`)."
+    from udalearn.reproduce import get_preset
+    try: p = get_preset(preset)
+    except (KeyError, ValueError): return ''
+    return f"{p.hardware or 'card not stated'}: {p.time or 'time and memory not stated'}"
 
 def _preset(stdout: Path) -> str:
     "The preset a run trained, from the summary line `udalearn reproduce` prints (`NAME: METHOD on SOURCE → TARGET, …`)."
@@ -25,7 +23,7 @@ def main(folder):
     for f in sorted(folder.glob('*/results.json'), key=lambda f: (f.parent.name.startswith('mic'), f.parent.name.endswith('bf16'), f.parent.name)):
         r, c = json.loads(f.read_text()), json.loads((f.parent/'config.json').read_text())
         preset = _preset(f.parent/'stdout.txt')
-        ref = REFERENCE.get(preset, ('', ''))[0]
+        ref = _reference(preset)
         rows.append(f"| {f.parent.name} | {preset} | {c['method']} | {c['amp'] or 'fp32'} | {c['crop'][1]}×{c['crop'][0]} | "
                     f"{c['bs']} + {c['bs']} | {r['iters']} | {r['step_s']:.2f} | {r['gpu_peak_mb']/1024:.1f} | {ref} |")
     m = json.loads((folder/'step_memory.json').read_text())
