@@ -30,6 +30,7 @@ run daformer_bf16 daformer_gta2cs $ITERS $G --amp bf16
 run hrda_bf16     hrda_gta2cs     $ITERS $G --amp bf16
 [ $SECONDS -gt ${BUDGET_S:-420} ] && { echo "stopped before the MIC(HRDA) runs: ${SECONDS} s used"; exit 0; }
 run mic_hrda_gta2cs mic_hrda_gta2cs $MIC_ITERS $G
+run mic_hrda_gta2cs_summed mic_hrda_gta2cs $MIC_ITERS $G --no-backward-per-pass
 run mic_hrda_gta2cs_bf16 mic_hrda_gta2cs $MIC_ITERS $G --amp bf16
 [ $SECONDS -gt ${BUDGET_S:-420} ] && { echo "stopped before the ACDC run: ${SECONDS} s used"; exit 0; }
 $U minicity mc_acdc --set 'cityscapes.size=[1920,1080]' --n-gta 0 --n-synthia 0 --n-cityscapes-train 2 --n-cityscapes-val 1 --workers $W --quiet

@@ -24,7 +24,8 @@ def main(folder):
         r, c = json.loads(f.read_text()), json.loads((f.parent/'config.json').read_text())
         preset = _preset(f.parent/'stdout.txt')
         ref = _reference(preset)
-        rows.append(f"| {f.parent.name} | {preset} | {c['method']} | {c['amp'] or 'fp32'} | {c['crop'][1]}×{c['crop'][0]} | "
+        backward = 'per pass' if c.get('backward_per_pass') else 'summed'     # runs before `backward_per_pass` existed summed
+        rows.append(f"| {f.parent.name} | {preset} | {c['method']} | {c['amp'] or 'fp32'} | {backward} | {c['crop'][1]}×{c['crop'][0]} | "
                     f"{c['bs']} + {c['bs']} | {r['iters']} | {r['step_s']:.2f} | {r['gpu_peak_mb']/1024:.1f} | {ref} |")
     m = json.loads((folder/'step_memory.json').read_text())
     mem = []
@@ -50,11 +51,12 @@ schedule, method settings, the teacher's sliding windows for HRDA, evaluation at
 
 s/step: mean wall time of a training iteration over the whole run, the first (slow: cuDNN's and the allocator's
 warm-up) included; the loader had 16 worker processes. GPU peak: `torch.cuda.max_memory_allocated` over the run
-(evaluation included), the figure mmcv's logger prints in the references' logs. mIoU after so few iterations
-from random weights says nothing and is not given.
+(evaluation included), the figure mmcv's logger prints in the references' logs. backward: the loss terms summed and
+back-propagated once, or each forward pass back-propagated as its loss is complete (`--backward-per-pass`, the
+reference's order). mIoU after so few iterations from random weights says nothing and is not given.
 
-| run | preset | method | precision | crop | batch (source + target) | iterations | s/step | GPU peak (GiB) | reference |
-|---|---|---|---|---|---|---|---|---|---|
+| run | preset | method | precision | backward | crop | batch (source + target) | iterations | s/step | GPU peak (GiB) | reference |
+|---|---|---|---|---|---|---|---|---|---|---|
 """ + '\n'.join(rows) + f"""
 
 ## One supervised step: HRDA against DAFormer

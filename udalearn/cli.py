@@ -118,6 +118,7 @@ def _config(a):
     over = _overrides(a, ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every', 'ckpt_every',
                           'seed', 'workers', 'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale'))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
+    if getattr(a, 'backward_per_pass', None) is not None: over['backward_per_pass'] = a.backward_per_pass
     if getattr(a, 'sync_bn', False): over['sync_bn'] = True
     if getattr(a, 'freeze_bn', None): over['freeze_bn'] = False if a.freeze_bn == 'false' else a.freeze_bn
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
@@ -194,7 +195,7 @@ def cmd_bench(a):
 
 # %% ../nbs/09_cli.ipynb #318ab448
 REPRODUCE_OPTIONS = ('model', 'pretrained', 'init', 'lr', 'warmup', 'iters', 'bs', 'eval_every', 'ckpt_every', 'seed', 'workers',
-                     'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale')   # `reproduce` options that override a preset
+                     'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale', 'backward_per_pass')   # `reproduce` options that override a preset
 
 def cmd_reproduce(a):
     "List the papers' presets (`--list`), or train one with its reference's settings and print its per-class table, step time and peak memory."
@@ -296,6 +297,9 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--target-scale', type=int, nargs=2, metavar=('LONG', 'SHORT'))
         s.add_argument('--amp', choices=['bf16', 'fp16'], help='mixed precision (GPU only)')
         s.add_argument('--channels-last', action='store_true', help='channels-last memory format (GPU only)')
+        s.add_argument('--backward-per-pass', action=argparse.BooleanOptionalAction, default=None,
+                       help='back-propagate each forward pass (source, mixed, masked) as soon as its loss is complete, as the reference does: '
+                       'the same gradients with one pass\'s activations in memory instead of all (default: on for the real datasets, off on MiniCity)')
         s.add_argument('--sync-bn', action='store_true', help='under torchrun: BatchNorm statistics over the whole batch of all processes, '
                        'so that N processes train as one (no effect in one process)')
         s.add_argument('--device')
@@ -337,6 +341,8 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument('--' + k, type=t, help="over the preset's (train's options, sizes at the preset's resolution)" if k == 'iters' else None)
     for k in ('model', 'pretrained', 'init', 'device'): s.add_argument('--' + k)
     s.add_argument('--amp', choices=['bf16', 'fp16'])
+    s.add_argument('--backward-per-pass', action=argparse.BooleanOptionalAction, default=None,
+                   help='back-propagate each forward pass as its loss is complete, as the reference does (the default here)')
     for k, mv in [('crop', ('H', 'W')), ('source-scale', ('LONG', 'SHORT')), ('target-scale', ('LONG', 'SHORT'))]:
         s.add_argument('--' + k, type=int, nargs=2, metavar=mv)
     s.add_argument('--method-arg', action='append', metavar='KEY=VALUE', help="a method argument over the preset's, e.g. mic.ratio=0.5 (repeatable)")

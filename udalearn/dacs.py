@@ -314,6 +314,7 @@ class DACS(Callback):
     def after_loss(self):
         if not self.training or self.learn.xt is None: return
         learn = self.learn
+        learn.backward_source()                              # under `backward_per_pass`: the source pass is done with (FD ran before)
         xs, ys, xt = learn.xb[0], learn.yb[0], learn.xt
         pl, conf, q = self.mix_target_labels(xt)
         m = class_mix_masks(ys, self.mix_mode).to(xs.device)
@@ -328,7 +329,7 @@ class DACS(Callback):
         w_mix = mix(m, torch.ones_like(conf), w_target)
         x_aug = learn.normalize(255*strong_augment(learn.denormalize(x_mix)/255, self.jitter, self.jitter_p, self.blur))
         loss = student_loss(learn.model, x_aug, y_mix, w_mix, self.reduction)
-        learn.add_loss('mix', loss, self.weight)
+        learn.add_loss('mix', loss, self.weight, own_pass=True)   # the mixed image's pass: nothing later uses it
         self.log.append(dict(it=learn.it, q=float(q)))
         self.last = dict(xs=learn.denormalize(xs), ys=ys, xt=learn.denormalize(xt), pl=pl, conf=conf, mask=m, x_mix=learn.denormalize(x_aug),
                          y_mix=y_mix, w_mix=w_mix)

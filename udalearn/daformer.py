@@ -103,7 +103,7 @@ def downscale_label_ratio(y: torch.Tensor,         # labels `B×H×W`
 # %% ../nbs/11_daformer.ipynb #b231dc32
 class FeatureDistance(Callback):
     "Thing-class feature distance to a frozen copy of the initial encoder (DAFormer's ImageNet FD)."
-    order = 11
+    order = 9                                   # before DACS (10): FD uses the source pass, which the reference back-propagates before the mix
     def __init__(self,
                  weight: float=0.005,           # λ_FD
                  classes=tuple(THING_CLASSES),  # classes whose features are kept (None: all pixels)

@@ -16,7 +16,8 @@ from .core import set_seed, save_json, save_png, atomic_write, n_cpus, tilde, ke
 from .data.labels import CLASSES, CLASS_SETS, TRAIN2ID, PALETTE
 from .data.datasets import dataset
 from .data.loaders import uda_dataloaders, loader_speed, SegTransform
-from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict, find_up
+from .learner import UDALearner, Recipe, daformer_recipe, deeplab_recipe, last_checkpoint, predict, find_up, SavedTensorMeter
+from fastai.callback.core import Callback, CancelValidException
 from .metrics import ConfusionMatrix
 from .distributed import process_shard, local_rank, convert_sync_bn, broadcast_module, DistributedSync, is_main_process, barrier, world_size
 
@@ -25,8 +26,8 @@ __all__ = ['SOURCE_SCALES', 'TARGET_SCALES', 'MINICITY_PRESETS', 'METHODS', 'MET
            'RunConfig', 'real_config', 'minicity_config', 'build_model', 'Method', 'register_method', 'load_methods',
            'get_method', 'part_kwargs', 'split_methods', 'method_spec', 'host_of', 'check_kinds', 'method_sizes',
            'method_config', 'make_dls', 'StepTimer', 'run_recipe', 'resolved', 'make_learner', 'train_run', 'load_run',
-           'adapt_bn', 'write_predictions', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed', 'method_table',
-           'bench_runs', 'bench_markdown', 'plot_iou_change']
+           'adapt_bn', 'write_predictions', 'step_memory', 'step_cost_ratio', 'bench', 'summarise', 'gap_closed',
+           'method_table', 'bench_runs', 'bench_markdown', 'plot_iou_change']
 
 # %% ../nbs/08_experiment.ipynb #84c40c50
 @dataclass
@@ -57,6 +58,7 @@ class RunConfig:
     threads: int|None = None              # torch CPU threads (default: all cores)
     amp: str|None = None                  # 'bf16'/'fp16' on a GPU
     channels_last: bool = False
+    backward_per_pass: bool = False       # back-propagate each forward pass (source, mixed, masked) when its loss is complete, as the reference does: same gradients, less memory
     device: str|None = None               # default: cuda if available
     sync_bn: bool = False                 # under torchrun: BatchNorm statistics over the whole batch of all processes (no effect in one process)
     ema_alpha: float|None = None          # EMA rate of a method's teacher; None: the method's own (DACS 0.99, DAFormer 0.999)
@@ -67,10 +69,10 @@ SOURCE_SCALES = dict(gta=(1280, 720), synthia=(1280, 760), cityscapes=(1024, 512
 TARGET_SCALES = dict(cityscapes=(1024, 512), acdc=(960, 540), darkzurich=(960, 540))   # DAFormer's uda_cityscapes_to_{acdc,darkzurich} configs
 
 def real_config(source='gta', target='cityscapes', source_root='', target_root='', **kw) -> RunConfig:
-    "The DAFormer recipe on the real datasets: MiT-B5 + DAFormer head from ImageNet weights, 512² crops, 2+2 images, 40k iterations."
+    "The DAFormer recipe on the real datasets: MiT-B5 + DAFormer head from ImageNet weights, 512² crops, 2+2 images, 40k iterations, each pass back-propagated in turn."
     return RunConfig(**{**dict(source=source, target=target, source_root=source_root, target_root=target_root, model='daformer:mit_b5',
                                pretrained='imagenet', iters=40000, bs=2, crop=(512, 512), source_scale=SOURCE_SCALES[source],
-                               target_scale=TARGET_SCALES[target], eval_every=4000, ckpt_every=4000), **kw})
+                               target_scale=TARGET_SCALES[target], eval_every=4000, ckpt_every=4000, backward_per_pass=True), **kw})
 
 MINICITY_PRESETS = dict(   # the CPU presets' encoders and schedules (see the sweep below and the DAFormer notebook)
     imagenet=dict(model='daformer:effnet_lite0:segformer:128', pretrained='imagenet', schedule=dict(lr=6e-4, warmup=150)),
@@ -299,7 +301,6 @@ def resolved(cfg: RunConfig) -> RunConfig:
 def make_learner(cfg: RunConfig, out: Path|None=None,
                  **kwargs):                  # more arguments for `UDALearner` (e.g. `amp_cpu=True` in tests)
     "Model, loaders and `UDALearner` for `cfg` (method callbacks attached)."
-    from fastai.callback.core import Callback
     cfg, method = method_sizes(cfg), get_method(cfg.method)
     set_seed(cfg.seed)
     if cfg.threads: torch.set_num_threads(cfg.threads)
@@ -321,7 +322,7 @@ def make_learner(cfg: RunConfig, out: Path|None=None,
         def before_batch(self): timer.start()
         def after_batch(self): timer.stop()
     learn = UDALearner(dls, model, recipe=recipe, loss_func=method.loss_func(cfg) if method.loss_func else None,
-                       amp=cfg.amp, channels_last=cfg.channels_last, path=out or '.', cbs=[_Time()], **kwargs)
+                       amp=cfg.amp, channels_last=cfg.channels_last, backward_per_pass=cfg.backward_per_pass, path=out or '.', cbs=[_Time()], **kwargs)
     if shard is not None: learn.add_cb(DistributedSync(cfg.seed))
     for cb in method.callbacks(cfg, learn) or []: learn.add_cb(cb)
     learn.timer, learn.config = timer, cfg
@@ -331,7 +332,7 @@ def _portable(cfg: RunConfig) -> dict:
     "The config as a dict with the home folder written `~`, so reports do not carry one machine's paths."
     return {k: tilde(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()}
 
-RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last', 'sync_bn')
+RUN_FREE = ('source_root', 'target_root', 'workers', 'threads', 'device', 'eval_every', 'ckpt_every', 'channels_last', 'sync_bn', 'backward_per_pass')
 
 def _config_changes(saved: dict,               # a run's `config.json`
                    cfg: RunConfig,            # the config asked for now
@@ -507,17 +508,29 @@ def _measure_loader(cfg: RunConfig, n_iter: int=60, workers: int=2) -> float:
     dls = make_dls(replace(cfg, workers=workers), Method('paired'))
     return loader_speed(dls.train, n_iter)
 
+class _NoValid(Callback):
+    "Skip the validations of a measuring run."
+    def before_validate(self): raise CancelValidException()
+
+def step_memory(cfg: RunConfig,
+                per_pass: bool|None=None,   # `backward_per_pass` for the step (default: the config's)
+               ) -> dict:
+    "MB of activations the first training step of `cfg` (its method's every pass, random weights) saves for backward, and the most it holds at once (`SavedTensorMeter`)."
+    learn = make_learner(replace(cfg, pretrained=None, init=None, eval_every=1, ckpt_every=10**9,
+                                 backward_per_pass=cfg.backward_per_pass if per_pass is None else per_pass))
+    with SavedTensorMeter(learn.model) as m, learn.no_bar(), learn.no_logging(): learn.fit_iters(1, cbs=_NoValid())
+    return dict(saved_mb=m.total/2**20, peak_mb=m.peak/2**20)
+
 def step_cost_ratio(cfg: RunConfig, method: str='dacs', n: int=20, warm: int=5, reps: int=2,
                     base: str='source_only',   # the method it is timed against, e.g. `daformer` for `daformer+mic`
                    ) -> float:
-    "Mean training-step time of `method` over that of `base` (same model and batch), timed alternately in this process."
-    from fastai.callback.core import Callback, CancelValidException
-    class _NoValid(Callback):
-        def before_validate(self): raise CancelValidException()
+    "Mean training-step time of `method` over that of `base` (same model and batch), timed alternately in this process, with every loss term on (a late `start` is moved to 0)."
     def kwargs_of(m):                          # a sum's host takes the arguments of its own methods only
         names = set(m.split('+'))
         return {k: v for k, v in cfg.method_kwargs.items() if '.' not in k or k.split('.', 1)[0] in names}
     learners = {m: make_learner(replace(cfg, method=m, method_kwargs=kwargs_of(m), eval_every=n, ckpt_every=10**9)) for m in (base, method)}
+    for cb in (cb for learn in learners.values() for cb in learn.cbs):   # a term that starts late (SePiCo's contrast) is timed on:
+        if isinstance(vars(cb).get('start'), int): cb.start = 0          # the ratio is the cost of the method's full step
     times = {m: [] for m in learners}
     for r in range(reps + 1):
         for m, learn in learners.items():

@@ -13,7 +13,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .data.labels import IGNORE, N_CLASSES, CLASSES, colorize   # udalearn first: it filters a torch warning fastai triggers
 from .data.loaders import IMAGENET_MEAN, IMAGENET_STD
-from .learner import seg_ce, upsample, full_logits
+from .learner import seg_ce, upsample, full_logits, SavedTensorMeter
 from .models import SegFormerHead
 from .dacs import teacher_mode, watch_set
 from fastcore.basics import store_attr
@@ -247,17 +247,11 @@ def pseudo_margins(image_size: tuple,              # (H, W) of the target images
 def _saved_activation_bytes(step,                          # () → a scalar loss: the forward part of one training step
                            model: nn.Module|None=None,    # its parameters and buffers are not activations: left out
                           ) -> int:
-    "Bytes of the tensors autograd keeps for the backward pass of `step` (each storage once), counted with `torch.autograd.graph.saved_tensors_hooks`; the backward pass runs too."
-    skip = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]} if model is not None else set()
-    kept = {}
-    def pack(t):
-        s = t.untyped_storage()
-        if s.data_ptr() not in skip: kept[s.data_ptr()] = s.nbytes()
-        return t
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): loss = step()
+    "Bytes of the tensors autograd keeps for the backward pass of `step` (each storage once; `SavedTensorMeter`); the backward pass runs too."
+    with SavedTensorMeter(model) as m: loss = step()
     loss.backward()
     if model is not None: model.zero_grad(set_to_none=True)
-    return sum(kept.values())
+    return m.total
 
 def activation_memory(model: nn.Module,     # the plain encoder–decoder (a `DAFormer`); it is wrapped for the HRDA step
                       crop: tuple,          # the outer crop (h, w) at full resolution
@@ -438,7 +432,7 @@ class HRDAWatch(Callback):
             fig = make(); fig.savefig(Path(out)/name, dpi=80); plt.close(fig)
 
 # %% ../nbs/14_hrda.ipynb #aaeb205b
-from .experiment import Method, register_method, check_kinds, part_kwargs, method_sizes, build_model
+from .experiment import Method, register_method, check_kinds, part_kwargs, method_sizes, build_model, step_memory
 from .daformer import daformer_callbacks, RareClassSampler, rcs_min_pixels, rcs_report
 
 _MODEL_ARGS = ('hr_weight', 'lr_weight', 'attention', 'fixed_attention', 'hr_slide')   # method arguments that go to `HRDA`, not to the callbacks
@@ -473,7 +467,7 @@ def _hrda_callbacks(cfg, learn=None) -> list:
                                  **watch_set(learn, iters=cfg.iters), **kw}) + [HRDAWatch()]
 
 def _hrda_report(cfg) -> dict:
-    "What `bench` stores for `hrda`: DAFormer's rare-class statistics, and the activation memory of a supervised step at HRDA's sizes (`activation_memory`) with its line for `bench.md`."
+    "What `bench` stores for `hrda`: DAFormer's rare-class statistics, the activation memory of a supervised step at HRDA's sizes (`activation_memory`), and of a whole MIC(HRDA) step summed and pass by pass (`step_memory`), with their lines for `bench.md`."
     h = method_sizes(replace(cfg, method='hrda'))
     model = build_model(cfg.model, pretrained=None, **({} if cfg.freeze_bn is None else dict(freeze_bn=cfg.freeze_bn)))
     m = activation_memory(model, tuple(h.crop), cfg.bs)
@@ -481,7 +475,11 @@ def _hrda_report(cfg) -> dict:
     note = (f"Activation memory one supervised step keeps for backward ({m['bs']} crops, `saved_tensors_hooks`): HRDA on {ch}×{cw} "
             f"outer crops {m['hrda_mb']:.0f} MB, DAFormer on the same crops at full resolution {m['daformer_mb']:.0f} MB "
             f"(HRDA/DAFormer = {m['hrda_vs_daformer']:.2f}), DAFormer at {sh}×{sw} {m['daformer_context_mb']:.0f} MB.")
-    return {**rcs_report(cfg), 'activation_memory': m, 'notes': [note]}
+    mic = {k: step_memory(replace(h, method='hrda+mic'), per_pass=k == 'per_pass') for k in ('summed', 'per_pass')}
+    note2 = (f"A whole `hrda+mic` step (source, mixed and masked passes, {cfg.bs} + {cfg.bs} crops) saves {mic['summed']['saved_mb']:.0f} MB "
+             f"of activations and holds at most {mic['summed']['peak_mb']:.0f} MB at once with its losses summed, "
+             f"{mic['per_pass']['peak_mb']:.0f} MB back-propagating pass by pass (`--backward-per-pass`, the reference's order).")
+    return {**rcs_report(cfg), 'activation_memory': m, 'mic_step_memory': mic, 'notes': [note, note2]}
 
 _hrda = register_method(Method('hrda', callbacks=_hrda_callbacks, sampler=_hrda_sampler, model=_hrda_model, loss_func=_hrda_loss_func, resolution=2,
                                report=_hrda_report, description='HRDA: DAFormer at twice its resolution with context (×0.5) and detail crops, '

@@ -6,7 +6,7 @@ Docs: https://udalearn.github.io/udalearn/learner.html.md"""
 
 # %% ../nbs/07_learner.ipynb #f026af24
 from __future__ import annotations
-import math, os, random, time, json, resource
+import math, os, random, time, json, resource, weakref
 from dataclasses import dataclass, asdict, field
 from functools import partial
 from pathlib import Path
@@ -26,8 +26,8 @@ from .distributed import global_ratio, all_reduce_sum, in_process_group, is_main
 
 # %% auto #0
 __all__ = ['upsample', 'seg_ce', 'SegLoss', 'Recipe', 'daformer_recipe', 'deeplab_recipe', 'lr_factor', 'make_optimizer',
-           'UDALearner', 'UDATrainer', 'log_every', 'IterationLog', 'Checkpointer', 'last_checkpoint', 'full_logits',
-           'predict', 'find_up']
+           'UDALearner', 'UDATrainer', 'log_every', 'IterationLog', 'Checkpointer', 'last_checkpoint',
+           'SavedTensorMeter', 'full_logits', 'predict', 'find_up']
 
 # %% ../nbs/07_learner.ipynb #b6cf1c64
 def upsample(logits: torch.Tensor, size) -> torch.Tensor:
@@ -105,6 +105,7 @@ class UDALearner(Learner):
                  amp: str|None=None,           # 'bf16' or 'fp16' mixed precision on a GPU; ignored on a CPU (see `amp_cpu`)
                  amp_cpu: bool=False,          # run `amp` on a CPU too (for tests: CPUs without bf16 units are far slower in bf16)
                  channels_last: bool=False,    # channels-last memory format on a GPU; ignored on a CPU
+                 backward_per_pass: bool=False,  # back-propagate a forward pass as soon as its loss is complete (less memory, same gradients)
                  path='.', **kwargs):
         self.recipe = recipe or daformer_recipe()
         super().__init__(dls, model, loss_func=loss_func or SegLoss(), metrics=L(metrics) if metrics is not None else [MIoU()],
@@ -114,6 +115,7 @@ class UDALearner(Learner):
         self.xt = self.yt = self.target_pos = None
         self.cuda = torch.cuda.is_available() and next(model.parameters()).is_cuda
         self.channels_last = channels_last and self.cuda
+        self.backward_per_pass = backward_per_pass
         if self.channels_last: self.model.to(memory_format=torch.channels_last)
         if amp not in (None, 'bf16', 'fp16'): raise ValueError(f"amp must be 'bf16', 'fp16' or None, not {amp!r}")
         self.device_type = 'cuda' if self.cuda else 'cpu'
@@ -160,13 +162,29 @@ class UDALearner(Learner):
             self.target_pos = b[4] if len(b) > 4 else None      # where the target crops lie in their images (`PairDataset(positions=True)`)
         else: super()._split(b)
 
-    def add_loss(self, name: str, value: torch.Tensor, weight: float=1.):
-        "Add `weight·value` to the loss that is back-propagated, logged as `name` (call from a callback's `after_loss`)."
-        self.loss_grad = self.loss_grad + weight*value
-        self.loss_terms[name] = float((weight*value).detach())
+    def add_loss(self, name: str, value: torch.Tensor, weight: float=1.,
+                 own_pass: bool=False):   # `value` comes from a forward pass of its own that no later term uses (a mixed or masked image's)
+        "Add `weight·value` to the loss that is back-propagated, logged as `name` (call from a callback's `after_loss`); under `backward_per_pass` an `own_pass` term is back-propagated at once, after the source pass's terms so far."
+        term = weight*value
+        self.loss_terms[name] = float(term.detach())
+        if self.backward_per_pass and own_pass and self.training: self.backward_source(); self._backward_now(term)
+        else: self.loss_grad = self.loss_grad + term
+
+    def backward_source(self):
+        "Under `backward_per_pass`, back-propagate the loss terms so far (the source pass's) now, freeing that pass's activations unless a callback `needs_source_graph`; a method calls it before it makes a forward pass of its own. A no-op otherwise."
+        if not (self.backward_per_pass and self.training): return
+        self._backward_now(self.loss_grad, keep=any(getattr(cb, 'needs_source_graph', False) for cb in self.cbs))
+        self.loss_grad = torch.zeros_like(self.loss_grad.detach())
+
+    def _backward_now(self, loss: torch.Tensor, keep: bool=False):
+        "Back-propagate `loss` now, outside autocast (`keep`: retain its graph), and count it in the step's loss."
+        if loss.requires_grad:
+            with torch.autocast(self.device_type, enabled=False):
+                (loss if self.scaler is None else self.scaler.scale(loss)).backward(retain_graph=keep)
+        self._loss_done = self._loss_done + loss.detach()
 
     def _do_one_batch(self):
-        self.loss_terms = {}
+        self.loss_terms, self._loss_done = {}, 0.
         with self.autocast():                 # every forward pass: the model's here, the methods' in `after_pred`/`after_loss`
             self.pred = self.model(*self.xb, **(self.fwd_kwargs if self.training else {}))
             self('after_pred')
@@ -176,10 +194,11 @@ class UDALearner(Learner):
                 if self.training: self.loss_terms['src'] = float(self.loss_grad.detach())
             self('after_loss')
         if not self.training or not len(self.yb): return
-        self.loss = self.loss_grad.detach().clone()
+        self.loss = self.loss_grad.detach() + self._loss_done       # every term, those already back-propagated included
         self._do_grad_opt()
 
-    def _backward(self): (self.loss_grad if self.scaler is None else self.scaler.scale(self.loss_grad)).backward()
+    def _backward(self):
+        if self.loss_grad.requires_grad: (self.loss_grad if self.scaler is None else self.scaler.scale(self.loss_grad)).backward()
     def _step(self):
         if self.scaler is None: return self.opt.step()
         self.scaler.step(self.opt.opt); self.scaler.update()   # skips the step when the scaled gradients overflowed
@@ -319,6 +338,33 @@ def fit_iters(self: UDALearner,
     self.fit(len(chunks), cbs=extra)
     self._chunks = None
     return self
+
+# %% ../nbs/07_learner.ipynb #d5853f62
+class _Held:
+    "A tensor autograd saved, wrapped so that the meter sees when the graph lets go of it."
+    def __init__(self, t): self.t = t
+
+class SavedTensorMeter:
+    "Bytes of the tensors autograd saves for backward inside this context (each storage once): `total` saved, and `peak`, the most held at once."
+    def __init__(self, model: nn.Module|None=None):   # its parameters and buffers are weights, not activations: left out
+        self.skip = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]} if model is not None else set()
+        self.refs, self.size, self.now, self.total, self.peak = {}, {}, 0, 0, 0
+    def _pack(self, t):
+        s = t.untyped_storage(); p = s.data_ptr()
+        if p in self.skip: return t
+        if not self.refs.get(p):
+            self.size[p] = s.nbytes(); self.now += s.nbytes(); self.total += s.nbytes(); self.peak = max(self.peak, self.now)
+        self.refs[p] = self.refs.get(p, 0) + 1
+        h = _Held(t); weakref.finalize(h, self._release, p)   # runs when the graph frees what it saved
+        return h
+    def _release(self, p):
+        self.refs[p] -= 1
+        if not self.refs[p]: self.now -= self.size.pop(p)
+    def __enter__(self):
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda h: h.t if isinstance(h, _Held) else h)
+        self._hooks.__enter__(); return self
+    def __exit__(self, *exc): return self._hooks.__exit__(*exc)
+
 
 # %% ../nbs/07_learner.ipynb #8ae86e74
 def full_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:

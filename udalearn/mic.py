@@ -47,7 +47,7 @@ _MODES = ('separatetrgaug', 'separatetrg', 'separate', 'separateaug')
 
 class MIC(Callback):
     "Masked image consistency: the student learns the teacher's pseudo-labels of the clean target crop from a block-masked, augmented copy."
-    order = 12                                   # after DACS (10) has labelled the target and FeatureDistance (11)
+    order = 12                                   # after FeatureDistance (9) and DACS (10), which labels the target
     def __init__(self,
                  block: int=8,                   # mask block side in pixels (reference: 64 at full, 32 at half resolution; 8 for MiniCity's quarter)
                  ratio: float=0.7,               # share of blocks hidden
@@ -96,6 +96,7 @@ class MIC(Callback):
     def after_loss(self):
         if not self.training or self.learn.xt is None: return
         learn = self.learn
+        learn.backward_source()                          # under `backward_per_pass` (a no-op once DACS has done it)
         xt, (pl, w) = learn.xt, self.target_labels(learn.xt)
         if self.mode.startswith('separatetrg'): x, y, wt = xt, pl, w
         else:                                           # one source crop with its true labels, one target crop
@@ -104,7 +105,7 @@ class MIC(Callback):
         if self.mode.endswith('aug'): x = learn.normalize(255*strong_augment(learn.denormalize(x)/255, self.jitter, self.jitter_p, self.blur))
         mask = block_mask(len(x), x.shape[-2:], self.block, self.ratio, device=x.device)
         xm = mask_image(x, mask)
-        learn.add_loss('mic', student_loss(learn.model, xm, y, wt, self.reduction), self.weight)
+        learn.add_loss('mic', student_loss(learn.model, xm, y, wt, self.reduction), self.weight, own_pass=True)
         self.last = {k: v[:4].detach() for k, v in dict(x=learn.denormalize(x), mask=mask, xm=learn.denormalize(xm), labels=y, weight=wt).items()}
 
     @torch.no_grad()

@@ -279,7 +279,7 @@ def _teacher_features(host: DACS, x: torch.Tensor) -> dict:
 
 class ProDA(Callback):
     "ProDA (stage 1) on a self-training base: DACS's teacher probabilities re-weighted by soft prototype weights before the pseudo-label is taken; optional RCE and prototype-consistency terms."
-    order, name = 13, 'proda'          # after DACS (10) has trained on the corrected labels, FD (11) and MIC (12)
+    order, name = 13, 'proda'          # after FD (9), DACS (10), which trained on the corrected labels, and MIC (12)
     rides_on = 'DACS'                  # a method without DACS is refused before its run starts (`method_config`)
     def __init__(self,
                  temperature: float=1.,       # T: softmax(−d·T) over the prototypes
@@ -379,6 +379,7 @@ class ProDA(Callback):
 class SePiCo(Callback):
     "SePiCo on a self-training base: a projection head (own optimiser, EMA copy), source class statistics from the EMA teacher, and a contrastive loss (DistCL, BankCL or ProtoCL) on source and augmented target pixels."
     order, name = 14, 'sepico'         # after DACS (10) has labelled the target
+    needs_source_graph = True          # `cl_src` goes through the source pass: `backward_per_pass` keeps its graph for it
     rides_on = 'DACS'                  # as ProDA's
     def __init__(self,
                  variant: str='dist',         # 'dist' (DistCL), 'bank' (BankCL) or 'proto' (ProtoCL)
