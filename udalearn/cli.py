@@ -116,9 +116,8 @@ def _config(a):
     if not mini and a.preset: raise DataError('--preset chooses a MiniCity preset; the real datasets have their own (MiT-B5 from ImageNet weights)')
     cfg = minicity_config(root, a.source, preset=a.preset or 'imagenet') if mini else real_config(a.source, a.target, str(a.source_root or ''), str(a.target_root or ''))
     over = _overrides(a, ('model', 'pretrained', 'init', 'method', 'recipe', 'lr', 'warmup', 'iters', 'bs', 'eval_every', 'ckpt_every',
-                          'seed', 'workers', 'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale'))
+                          'seed', 'workers', 'threads', 'amp', 'device', 'crop', 'source_scale', 'target_scale', 'backward_per_pass'))
     if getattr(a, 'channels_last', False): over['channels_last'] = True
-    if getattr(a, 'backward_per_pass', None) is not None: over['backward_per_pass'] = a.backward_per_pass
     if getattr(a, 'sync_bn', False): over['sync_bn'] = True
     if getattr(a, 'freeze_bn', None): over['freeze_bn'] = False if a.freeze_bn == 'false' else a.freeze_bn
     if getattr(a, 'method_arg', None): over['method_kwargs'] = method_args(a.method_arg)
